@@ -1,0 +1,3 @@
+//! Word-size arithmetic: modular reduction, primes, NTT plans, RNS and sampling.
+//!
+//! All `unsafe` code of helrm lives in [`simd`] (per-ISA kernels behind run-time detection).

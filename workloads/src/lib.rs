@@ -1,0 +1,1 @@
+//! helrm-workloads: datasets, DLRM models, HE-LRM embedding lookups and the DLRM → CKKS plan.
