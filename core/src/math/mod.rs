@@ -1,3 +1,6 @@
 //! Word-size arithmetic: modular reduction, primes, NTT plans, RNS and sampling.
 //!
-//! All `unsafe` code of helrm lives in [`simd`] (per-ISA kernels behind run-time detection).
+//! All `unsafe` code of helrm lives in `simd` (per-ISA kernels behind run-time detection).
+
+pub mod modarith;
+pub mod prime;
