@@ -265,7 +265,7 @@ mod tests {
         assert_eq!(q.bits(), 62);
         assert_eq!(q.mul(Q62 - 1, Q62 - 1), 1);
         assert_eq!(q.pow(3, Q62 - 1), 1); // Fermat
-        assert_eq!(q.inv(2), Some((Q62 + 1) / 2));
+        assert_eq!(q.inv(2), Some(Q62 / 2 + 1));
         assert_eq!(q.reduce_i64(-1), Q62 - 1);
         assert_eq!(q.center(Q62 - 5), -5);
         let even = Modulus::new(1 << 40).unwrap();
