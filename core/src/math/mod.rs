@@ -4,3 +4,4 @@
 
 pub mod modarith;
 pub mod prime;
+pub mod bigint;
