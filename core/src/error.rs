@@ -89,4 +89,12 @@ pub enum Error {
     /// The operating system could not supply randomness for seeding the CSPRNG.
     #[error("operating-system randomness unavailable: {0}")]
     Entropy(String),
+    /// An instruction-set name (for example from `HELRM_ISA`) that helrm does not know.
+    #[error("unknown instruction set {value:?} from {origin}: expected scalar, avx2, avx512 or avx512ifma")]
+    UnknownIsa {
+        /// The name given.
+        value: String,
+        /// Where it came from (for example the environment variable's name).
+        origin: &'static str,
+    },
 }

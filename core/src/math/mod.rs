@@ -3,5 +3,7 @@
 //! All `unsafe` code of helrm lives in `simd` (per-ISA kernels behind run-time detection).
 
 pub mod modarith;
+pub mod ntt;
 pub mod prime;
 pub mod bigint;
+mod simd;

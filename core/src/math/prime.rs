@@ -37,7 +37,7 @@ pub fn is_prime(n: u64) -> bool {
         return false;
     }
     for p in BASES {
-        if n % p == 0 {
+        if n.is_multiple_of(p) {
             return n == p;
         }
     }
@@ -169,7 +169,7 @@ pub fn min_primitive_root_2n(n: usize, q: u64) -> Result<u64> {
         });
     }
     let two_n = 2 * n as u64;
-    if (q - 1) % two_n != 0 {
+    if !(q - 1).is_multiple_of(two_n) {
         return Err(Error::NotNttFriendly {
             q,
             n,

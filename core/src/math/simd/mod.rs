@@ -1,0 +1,216 @@
+//! Per-ISA kernels behind run-time CPU detection. All `unsafe` code of helrm lives here.
+//!
+//! Each x86-64 kernel is reachable only through a zero-sized token (`x86::Avx2`,
+//! `x86::Avx512`, `x86::Ifma`) that only a successful `is_x86_feature_detected!` check can
+//! construct; the `#[target_feature]` entry points are called with that token in hand, which
+//! is the whole safety argument. On other architectures only the portable kernels exist.
+
+use crate::error::{Error, Result};
+use crate::math::ntt::{Tables, IFMA_MAX_MODULUS};
+use std::fmt;
+
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+/// An instruction set a kernel is written for, from least to most capable.
+///
+/// Plans pick the best one the CPU has ([`Isa::best_available`]). The environment variable
+/// `HELRM_ISA=scalar|avx2|avx512|avx512ifma` caps the choice: a request the CPU cannot honour
+/// falls back to the best available set *below* it (for example `avx512ifma` on a CPU with
+/// AVX2 only runs AVX2), and IFMA is only used for primes below `2^50` (larger primes run the
+/// 64-bit AVX-512 kernel). Every kernel gives bit-identical results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Isa {
+    /// Portable Rust, always available; the oracle the other kernels are tested against.
+    Scalar,
+    /// x86-64 AVX2: four 64-bit lanes, high products emulated with 32-bit multiplies.
+    Avx2,
+    /// x86-64 AVX-512 F+DQ: eight 64-bit lanes, high products emulated with 32-bit multiplies.
+    Avx512,
+    /// x86-64 AVX-512 IFMA: eight lanes of 52-bit multiply-add (`vpmadd52{lo,hi}uq`), for
+    /// primes below `2^50`.
+    Avx512Ifma,
+}
+
+/// Name of the environment variable that caps the instruction set.
+pub const ISA_ENV_VAR: &str = "HELRM_ISA";
+
+impl Isa {
+    /// Every instruction set, from least to most capable.
+    pub const ALL: [Isa; 4] = [Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Ifma];
+
+    /// The lower-case name used by `HELRM_ISA` and in reports (`"avx512ifma"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Scalar => "scalar",
+            Isa::Avx2 => "avx2",
+            Isa::Avx512 => "avx512",
+            Isa::Avx512Ifma => "avx512ifma",
+        }
+    }
+
+    /// Parses a name as accepted by `HELRM_ISA` (case-insensitive, surrounding blanks ignored).
+    ///
+    /// # Errors
+    /// [`Error::UnknownIsa`] for any other name.
+    pub fn parse(value: &str, origin: &'static str) -> Result<Isa> {
+        let v = value.trim().to_ascii_lowercase();
+        Isa::ALL
+            .into_iter()
+            .find(|isa| isa.name() == v)
+            .ok_or_else(|| Error::UnknownIsa {
+                value: value.to_string(),
+                origin,
+            })
+    }
+
+    /// The cap set by `HELRM_ISA`, if the variable is set and not empty.
+    ///
+    /// # Errors
+    /// [`Error::UnknownIsa`] if the variable names no instruction set.
+    pub fn from_env() -> Result<Option<Isa>> {
+        match std::env::var(ISA_ENV_VAR) {
+            Ok(v) if !v.trim().is_empty() => Isa::parse(&v, ISA_ENV_VAR).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether this CPU can run the instruction set (scalar always can).
+    pub fn is_available(self) -> bool {
+        match self {
+            Isa::Scalar => true,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => x86::Avx2::try_new().is_some(),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => x86::Avx512::try_new().is_some(),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Ifma => x86::Ifma::try_new().is_some(),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+
+    /// The most capable instruction set this CPU can run.
+    pub fn best_available() -> Isa {
+        Isa::ALL
+            .into_iter()
+            .rev()
+            .find(|isa| isa.is_available())
+            .unwrap_or(Isa::Scalar)
+    }
+
+    /// The instruction sets this CPU can run, least capable first.
+    pub fn available() -> Vec<Isa> {
+        Isa::ALL.into_iter().filter(|i| i.is_available()).collect()
+    }
+}
+
+impl fmt::Display for Isa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A kernel choice, holding the detection token that makes its SIMD entry points sound.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kernel {
+    /// The portable kernel (run by the caller).
+    Scalar,
+    /// AVX2, four lanes.
+    #[cfg(target_arch = "x86_64")]
+    Avx2(x86::Avx2),
+    /// AVX-512 F+DQ, eight lanes, 64-bit Shoup.
+    #[cfg(target_arch = "x86_64")]
+    Avx512(x86::Avx512),
+    /// AVX-512 IFMA, eight lanes, 52-bit Shoup (`q < 2^50`).
+    #[cfg(target_arch = "x86_64")]
+    Ifma(x86::Ifma),
+}
+
+impl Kernel {
+    /// The most capable kernel at or below `cap` that this CPU runs and that accepts `q`.
+    pub(crate) fn select(cap: Isa, q: u64) -> Kernel {
+        let _ = q;
+        #[cfg(target_arch = "x86_64")]
+        {
+            if cap >= Isa::Avx512Ifma && q < IFMA_MAX_MODULUS {
+                if let Some(t) = x86::Ifma::try_new() {
+                    return Kernel::Ifma(t);
+                }
+            }
+            if cap >= Isa::Avx512 {
+                if let Some(t) = x86::Avx512::try_new() {
+                    return Kernel::Avx512(t);
+                }
+            }
+            if cap >= Isa::Avx2 {
+                if let Some(t) = x86::Avx2::try_new() {
+                    return Kernel::Avx2(t);
+                }
+            }
+        }
+        let _ = cap;
+        Kernel::Scalar
+    }
+
+    /// The instruction set of this kernel.
+    pub(crate) fn isa(self) -> Isa {
+        match self {
+            Kernel::Scalar => Isa::Scalar,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2(_) => Isa::Avx2,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512(_) => Isa::Avx512,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Ifma(_) => Isa::Avx512Ifma,
+        }
+    }
+}
+
+/// Runs the forward transform with a SIMD kernel; returns `false` (doing nothing) when the
+/// kernel is the portable one, which the caller then runs.
+pub(crate) fn forward(kernel: Kernel, t: &Tables, a: &mut [u64]) -> bool {
+    let _ = (t, &a);
+    match kernel {
+        Kernel::Scalar => false,
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2(tok) => {
+            x86::avx2::forward(tok, t, a);
+            true
+        }
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512(tok) => {
+            x86::avx512::forward(tok, t, a);
+            true
+        }
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Ifma(tok) => {
+            x86::ifma::forward(tok, t, a);
+            true
+        }
+    }
+}
+
+/// Runs the inverse transform with a SIMD kernel; returns `false` (doing nothing) when the
+/// kernel is the portable one, which the caller then runs.
+pub(crate) fn inverse(kernel: Kernel, t: &Tables, a: &mut [u64]) -> bool {
+    let _ = (t, &a);
+    match kernel {
+        Kernel::Scalar => false,
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2(tok) => {
+            x86::avx2::inverse(tok, t, a);
+            true
+        }
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512(tok) => {
+            x86::avx512::inverse(tok, t, a);
+            true
+        }
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Ifma(tok) => {
+            x86::ifma::inverse(tok, t, a);
+            true
+        }
+    }
+}
