@@ -1,1 +1,6 @@
 //! helrm-workloads: datasets, DLRM models, HE-LRM embedding lookups and the DLRM → CKKS plan.
+
+pub mod data;
+pub mod error;
+
+pub use error::{Error, Result};
