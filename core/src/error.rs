@@ -89,6 +89,38 @@ pub enum Error {
     /// The operating system could not supply randomness for seeding the CSPRNG.
     #[error("operating-system randomness unavailable: {0}")]
     Entropy(String),
+    /// An RNS basis (or sub-basis) with too few or too many primes for the operation.
+    #[error("{what}: {len} primes, expected between {min} and {max}")]
+    BasisSize {
+        /// Which basis or operation.
+        what: &'static str,
+        /// Number of primes given.
+        len: usize,
+        /// Smallest accepted number.
+        min: usize,
+        /// Largest accepted number.
+        max: usize,
+    },
+    /// A prime that appears twice in an RNS basis (or in two bases that must be disjoint).
+    #[error("prime {q} appears twice in an RNS basis (positions {first} and {second})")]
+    DuplicatePrime {
+        /// The repeated prime.
+        q: u64,
+        /// Position of its first occurrence.
+        first: usize,
+        /// Position of its second occurrence.
+        second: usize,
+    },
+    /// A sub-basis range that does not lie inside its basis.
+    #[error("prime range {start}..{end} is not a non-empty range inside a basis of {len} primes")]
+    BasisRange {
+        /// First prime of the range.
+        start: usize,
+        /// One past the last prime of the range.
+        end: usize,
+        /// Number of primes in the basis.
+        len: usize,
+    },
     /// An instruction-set name (for example from `HELRM_ISA`) that helrm does not know.
     #[error("unknown instruction set {value:?} from {origin}: expected scalar, avx2, avx512 or avx512ifma")]
     UnknownIsa {

@@ -7,3 +7,4 @@ pub mod ntt;
 pub mod prime;
 pub mod bigint;
 mod simd;
+pub mod rns;

@@ -1,0 +1,914 @@
+//! Residue number system: bases of word-size primes, CRT reconstruction, fast base conversion
+//! (the ModUp / ModDown building blocks of hybrid key switching) and exact division by a
+//! dropped prime (the rescale building block).
+//!
+//! Data are polynomials stored limb-major: one `&[u64]` of length `n` per prime, residues in
+//! `[0, q_i)`. Everything that touches whole polynomials takes slices of limbs (`&[I]` with
+//! `I: AsRef<[u64]>`, so `&[&[u64]]`, `&[Vec<u64>]` and friends all work) and borrows a plan
+//! whose tables (CRT constants with their Shoup quotients) were computed once.
+//!
+//! # Which conversion CKKS uses where
+//!
+//! Let `x ∈ [0, Q)` be the integer with residues `x_i` in a basis `{q_i}` of `L` primes.
+//!
+//! - **ModUp** (extend a key-switching digit to the other primes of `Q_ℓ ∪ P`):
+//!   [`BaseConverter::convert`] (approximate). It yields `x + u·Q_digit` with `0 ≤ u < L`; the
+//!   extra multiple of `Q_digit` is annihilated by the gadget factor of the key (it becomes a
+//!   multiple of `Q·P`), so exactness buys nothing there.
+//! - **ModDown** (divide by `P` and return to `Q_ℓ`): [`ModDownPlan::apply`] with
+//!   [`Conversion::Exact`], which returns `round(x / P)` exactly; the extra cost is one `f64`
+//!   multiply-add per input residue. [`Conversion::Approximate`] returns
+//!   `⌊x / P⌋ − u` with `0 ≤ u < |P|` (an additive error below the number of special primes),
+//!   also acceptable for CKKS since key-switching noise is far larger.
+//! - **Rescale**: [`RnsBasis::rescale_by_last`], exact rounding division by the last prime.
+//! - **ModRaise** (bootstrapping) and **decoding**: the centred lift, i.e. [`Conversion::Exact`]
+//!   from a one-prime basis, and [`RnsBasis::reconstruct_centered_f64_poly`].
+//!
+//! # References
+//! J.-C. Bajard, J. Eynard, A. Hasan, V. Zucca, "A full RNS variant of FV like somewhat
+//! homomorphic encryption schemes", SAC 2016 (fast base conversion); S. Halevi, Y. Polyakov,
+//! V. Shoup, "An improved RNS variant of the BFV homomorphic encryption scheme", CT-RSA 2019,
+//! eprint 2018/117 (floating-point estimate of the overflow `u`); K. Han, D. Ki, "Better
+//! bootstrapping for approximate homomorphic encryption", CT-RSA 2020, eprint 2019/688
+//! (hybrid key switching, ModUp/ModDown).
+
+use super::bigint::BigUint;
+use super::bigint::{add_limbs_in_place, cmp_limbs, limbs_to_f64, mac_limbs, sub_limbs_in_place};
+use super::modarith::Modulus;
+use super::prime::is_prime;
+use crate::error::{Error, Result};
+use std::cmp::Ordering;
+
+/// Largest number of primes in one basis (far beyond any CKKS chain; it bounds the stack
+/// scratch of the conversion kernels).
+pub const MAX_BASIS_LEN: usize = 1024;
+
+/// Coefficients processed together by the conversion kernels (per-block tables stay in L1).
+const BLOCK: usize = 64;
+/// Stack scratch for one block of `[x_i · (Q/q_i)^{-1}]_{q_i}` values (16 KiB).
+const SCRATCH: usize = 2048;
+
+/// How a base conversion treats the overflow multiple of the source modulus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Conversion {
+    /// Fast base conversion: the result is `x + u·Q` for some `0 ≤ u < L` (`L` source primes).
+    Approximate,
+    /// Exact conversion of the centred representative `x_c ∈ (−Q/2, Q/2]` of `x mod Q`.
+    Exact,
+}
+
+/// Constants for dividing by the last prime `q_last` of a basis, for one remaining prime `q_i`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DropLastConstants {
+    /// `q_last^{-1} mod q_i`.
+    pub inv: u64,
+    /// Shoup quotient of `inv` modulo `q_i`.
+    pub inv_shoup: u64,
+    /// `⌊q_last / 2⌋ mod q_i` (the rounding offset).
+    pub half: u64,
+}
+
+/// An ordered list of distinct primes `q_0, …, q_{L−1}` with its CRT tables.
+///
+/// # Example
+/// ```
+/// use helrm_core::math::rns::RnsBasis;
+/// use helrm_core::math::prime::generate_primes;
+/// let basis = RnsBasis::new(&generate_primes(1 << 10, &[40, 40, 50])?)?;
+/// let residues = basis.decompose_i128(-123_456_789_012_345_678_901_234);
+/// assert_eq!(basis.reconstruct_centered_f64(&residues)?, -123_456_789_012_345_678_901_234.0);
+/// # Ok::<(), helrm_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RnsBasis {
+    moduli: Vec<Modulus>,
+    /// Q = ∏ q_i.
+    product: BigUint,
+    /// ⌊Q / 2⌋.
+    half_product: BigUint,
+    /// Q / q_i.
+    qhat: Vec<BigUint>,
+    /// (Q / q_i)^{-1} mod q_i.
+    qhat_inv: Vec<u64>,
+    /// Shoup quotients of `qhat_inv`.
+    qhat_inv_shoup: Vec<u64>,
+    /// 1 / q_i as f64.
+    inv_q_f64: Vec<f64>,
+    /// Constants for dividing by the last prime (empty for a one-prime basis).
+    drop_last: Vec<DropLastConstants>,
+    /// Bound on the absolute error of Σ y_i / q_i computed in f64 (see [`float_margin`]).
+    eps: f64,
+    /// Limbs of Q, plus one (scratch width for Σ y_i·Q/q_i < L·Q).
+    acc_width: usize,
+}
+
+/// Error bound on `v = Σ_{i<L} y_i · fl(1/q_i)` evaluated in `f64` with `y_i < q_i < 2^62`:
+/// each term is in `[0, 1)` with relative error at most `3·2^-53` (rounding of `y_i`, of
+/// `1/q_i` and of the product), and each of the `L` additions of partial sums below `L` adds
+/// at most `L·2^-53`, so the total is below `L·(L + 3)·2^-53`. We use twice that, rounded up.
+fn float_margin(l: usize) -> f64 {
+    let l = l as f64 + 4.0;
+    l * l * f64::EPSILON // 2^-52
+}
+
+impl RnsBasis {
+    /// Builds a basis from primes (in the given order).
+    ///
+    /// # Errors
+    /// [`Error::BasisSize`] for no primes or more than [`MAX_BASIS_LEN`];
+    /// [`Error::InvalidModulus`] for a value that is not a prime below 2^62;
+    /// [`Error::DuplicatePrime`] if a prime repeats.
+    pub fn new(primes: &[u64]) -> Result<Self> {
+        let moduli = primes
+            .iter()
+            .map(|&q| Modulus::new(q))
+            .collect::<Result<Vec<_>>>()?;
+        Self::from_moduli(&moduli)
+    }
+
+    /// Builds a basis from moduli (in the given order). Errors as [`RnsBasis::new`].
+    ///
+    /// # Errors
+    /// As [`RnsBasis::new`].
+    pub fn from_moduli(moduli: &[Modulus]) -> Result<Self> {
+        if moduli.is_empty() || moduli.len() > MAX_BASIS_LEN {
+            return Err(Error::BasisSize {
+                what: "RNS basis",
+                len: moduli.len(),
+                min: 1,
+                max: MAX_BASIS_LEN,
+            });
+        }
+        for (i, m) in moduli.iter().enumerate() {
+            if !is_prime(m.value()) {
+                return Err(Error::InvalidModulus {
+                    q: m.value(),
+                    reason: "not prime",
+                });
+            }
+            if let Some(first) = moduli[..i].iter().position(|o| o.value() == m.value()) {
+                return Err(Error::DuplicatePrime {
+                    q: m.value(),
+                    first,
+                    second: i,
+                });
+            }
+        }
+        let l = moduli.len();
+        let mut product = BigUint::one();
+        for m in moduli {
+            product.mul_add_u64_assign(m.value(), 0);
+        }
+        let half_product = product
+            .divmod_u64(2)
+            .map(|(h, _)| h)
+            .unwrap_or_else(BigUint::zero);
+        let mut qhat = Vec::with_capacity(l);
+        let mut qhat_inv = Vec::with_capacity(l);
+        let mut qhat_inv_shoup = Vec::with_capacity(l);
+        for (i, m) in moduli.iter().enumerate() {
+            let mut h = BigUint::one();
+            for (k, o) in moduli.iter().enumerate() {
+                if k != i {
+                    h.mul_add_u64_assign(o.value(), 0);
+                }
+            }
+            // Distinct primes are coprime, so Q/q_i is invertible modulo q_i.
+            let h_mod = h.rem_u64(m.value()).unwrap_or(0);
+            let inv = m.inv(h_mod).ok_or(Error::InvalidModulus {
+                q: m.value(),
+                reason: "not coprime to the rest of the basis",
+            })?;
+            qhat.push(h);
+            qhat_inv.push(inv);
+            qhat_inv_shoup.push(m.shoup(inv));
+        }
+        let last = moduli[l - 1].value();
+        let mut drop_last = Vec::with_capacity(l - 1);
+        for m in &moduli[..l - 1] {
+            let inv = m.inv(last).ok_or(Error::InvalidModulus {
+                q: m.value(),
+                reason: "not coprime to the last prime of the basis",
+            })?;
+            drop_last.push(DropLastConstants {
+                inv,
+                inv_shoup: m.shoup(inv),
+                half: m.reduce(last / 2),
+            });
+        }
+        let acc_width = product.limbs().len() + 1;
+        Ok(Self {
+            moduli: moduli.to_vec(),
+            product,
+            half_product,
+            qhat,
+            qhat_inv,
+            qhat_inv_shoup,
+            inv_q_f64: moduli.iter().map(|m| 1.0 / m.value() as f64).collect(),
+            drop_last,
+            eps: float_margin(l),
+            acc_width,
+        })
+    }
+
+    /// Number of primes `L`.
+    pub fn len(&self) -> usize {
+        self.moduli.len()
+    }
+
+    /// Always `false`: a basis has at least one prime.
+    pub fn is_empty(&self) -> bool {
+        self.moduli.is_empty()
+    }
+
+    /// The primes as moduli.
+    pub fn moduli(&self) -> &[Modulus] {
+        &self.moduli
+    }
+
+    /// The primes as integers.
+    pub fn primes(&self) -> Vec<u64> {
+        self.moduli.iter().map(Modulus::value).collect()
+    }
+
+    /// `Q = ∏ q_i`.
+    pub fn product(&self) -> &BigUint {
+        &self.product
+    }
+
+    /// `Q / q_i` (`None` if `i ≥ L`).
+    pub fn qhat(&self, i: usize) -> Option<&BigUint> {
+        self.qhat.get(i)
+    }
+
+    /// `(Q / q_i)^{-1} mod q_i` and its Shoup quotient (`None` if `i ≥ L`).
+    pub fn qhat_inv(&self, i: usize) -> Option<(u64, u64)> {
+        Some((*self.qhat_inv.get(i)?, *self.qhat_inv_shoup.get(i)?))
+    }
+
+    /// Per remaining prime `q_0 … q_{L−2}`, the constants of a division by `q_{L−1}` (for a
+    /// rescale done partly in evaluation form by the caller). Empty for a one-prime basis.
+    pub fn drop_last_constants(&self) -> &[DropLastConstants] {
+        &self.drop_last
+    }
+
+    /// The first `count` primes as a basis (the CKKS chain at level `count − 1`).
+    ///
+    /// # Errors
+    /// [`Error::BasisRange`] unless `1 ≤ count ≤ L`.
+    pub fn prefix(&self, count: usize) -> Result<Self> {
+        self.sub_basis(0, count)
+    }
+
+    /// Primes `start..end` as a basis (for example the primes of one key-switching digit).
+    ///
+    /// # Errors
+    /// [`Error::BasisRange`] unless `start < end ≤ L`.
+    pub fn sub_basis(&self, start: usize, end: usize) -> Result<Self> {
+        if start >= end || end > self.len() {
+            return Err(Error::BasisRange {
+                start,
+                end,
+                len: self.len(),
+            });
+        }
+        Self::from_moduli(&self.moduli[start..end])
+    }
+
+    /// The primes of `self` followed by those of `other` (for example `Q_ℓ ∪ P`).
+    ///
+    /// # Errors
+    /// [`Error::DuplicatePrime`] if the bases share a prime, [`Error::BasisSize`] if the union
+    /// is longer than [`MAX_BASIS_LEN`].
+    pub fn concat(&self, other: &Self) -> Result<Self> {
+        let mut all = self.moduli.clone();
+        all.extend_from_slice(&other.moduli);
+        Self::from_moduli(&all)
+    }
+
+    /// The residues of `x` (any size; reduced modulo each prime).
+    pub fn decompose(&self, x: &BigUint) -> Vec<u64> {
+        self.moduli
+            .iter()
+            .map(|m| x.rem_u64(m.value()).unwrap_or(0))
+            .collect()
+    }
+
+    /// The residues of a signed value `±magnitude`.
+    pub fn decompose_signed(&self, negative: bool, magnitude: &BigUint) -> Vec<u64> {
+        self.moduli
+            .iter()
+            .map(|m| {
+                let r = magnitude.rem_u64(m.value()).unwrap_or(0);
+                if negative {
+                    m.neg(r)
+                } else {
+                    r
+                }
+            })
+            .collect()
+    }
+
+    /// The residues of a signed 128-bit integer.
+    pub fn decompose_i128(&self, x: i128) -> Vec<u64> {
+        self.moduli
+            .iter()
+            .map(|m| x.rem_euclid(i128::from(m.value())) as u64)
+            .collect()
+    }
+
+    /// CRT reconstruction: the unique `x ∈ [0, Q)` with `x ≡ residues[i] (mod q_i)`.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] unless there is one residue per prime.
+    pub fn reconstruct(&self, residues: &[u64]) -> Result<BigUint> {
+        self.check_residues(residues)?;
+        let mut acc = vec![0u64; self.acc_width];
+        self.reconstruct_into(|i| residues[i], &mut acc);
+        Ok(BigUint::from_limbs(acc))
+    }
+
+    /// The centred representative of the residues, as `(negative, magnitude)` with the value
+    /// in `(−Q/2, Q/2]`.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] unless there is one residue per prime.
+    pub fn reconstruct_centered(&self, residues: &[u64]) -> Result<(bool, BigUint)> {
+        let x = self.reconstruct(residues)?;
+        if x > self.half_product {
+            let mag = self.product.checked_sub(&x).unwrap_or_else(BigUint::zero);
+            Ok((true, mag))
+        } else {
+            Ok((false, x))
+        }
+    }
+
+    /// The centred representative in `(−Q/2, Q/2]` as the nearest `f64` (correctly rounded:
+    /// the exact big integer is formed first, so any `Q` up to [`MAX_BASIS_LEN`] primes works;
+    /// magnitudes of `2^1024` and above give `±∞`).
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] unless there is one residue per prime.
+    pub fn reconstruct_centered_f64(&self, residues: &[u64]) -> Result<f64> {
+        self.check_residues(residues)?;
+        let mut acc = vec![0u64; self.acc_width];
+        let mut tmp = vec![0u64; self.acc_width];
+        Ok(self.centered_f64(|i| residues[i], &mut acc, &mut tmp))
+    }
+
+    /// [`RnsBasis::reconstruct_centered_f64`] for every coefficient of a polynomial given as
+    /// limbs (`limbs[i][k]` is coefficient `k` modulo `q_i`); the decoding step of CKKS.
+    /// Allocates two scratch words of `Q`'s size once per call.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] unless there is one limb per prime and every limb has
+    /// `out.len()` coefficients.
+    pub fn reconstruct_centered_f64_poly<I: AsRef<[u64]>>(
+        &self,
+        limbs: &[I],
+        out: &mut [f64],
+    ) -> Result<()> {
+        check_limbs("input limbs", limbs, self.len(), out.len())?;
+        let mut acc = vec![0u64; self.acc_width];
+        let mut tmp = vec![0u64; self.acc_width];
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = self.centered_f64(|i| limbs[i].as_ref()[k], &mut acc, &mut tmp);
+        }
+        Ok(())
+    }
+
+    /// Rescale building block: replaces `limbs[0..L−1]` by the residues of `round(x / q_{L−1})`
+    /// modulo `q_0 … q_{L−2}` (exact rounding: `⌊(x + ⌊q_{L−1}/2⌋) / q_{L−1}⌋`, as Lattigo and
+    /// SEAL compute it). `limbs[L−1]` is left as it was; the caller drops it. Works in
+    /// coefficient form on residues in `[0, q_i)`. Because rounding commutes with adding
+    /// multiples of `Q`, the result is also `round(x_c / q_{L−1})` for the centred `x_c`.
+    ///
+    /// Computes `out_i = (x_i + [h]_{q_i} − [[x_{L−1} + h]_{q_{L−1}}]_{q_i}) · q_{L−1}^{-1}` with
+    /// `h = ⌊q_{L−1}/2⌋`, one Shoup multiplication per residue.
+    ///
+    /// # Errors
+    /// [`Error::BasisSize`] for a one-prime basis; [`Error::LengthMismatch`] unless there is
+    /// one limb per prime, all of one length.
+    pub fn rescale_by_last<O: AsMut<[u64]>>(&self, limbs: &mut [O]) -> Result<()> {
+        let l = self.len();
+        if l < 2 {
+            return Err(Error::BasisSize {
+                what: "rescale basis",
+                len: l,
+                min: 2,
+                max: MAX_BASIS_LEN,
+            });
+        }
+        if limbs.len() != l {
+            return Err(Error::LengthMismatch {
+                what: "rescale limbs",
+                expected: l,
+                got: limbs.len(),
+            });
+        }
+        let n = limbs[0].as_mut().len();
+        for limb in limbs.iter_mut() {
+            let got = limb.as_mut().len();
+            if got != n {
+                return Err(Error::LengthMismatch {
+                    what: "rescale limb length",
+                    expected: n,
+                    got,
+                });
+            }
+        }
+        let (last, rest) = match limbs.split_last_mut() {
+            Some((last, rest)) => (last.as_mut(), rest),
+            None => return Ok(()),
+        };
+        let ql = self.moduli[l - 1];
+        let h = ql.value() / 2;
+        for ((limb, qi), c) in rest.iter_mut().zip(&self.moduli).zip(&self.drop_last) {
+            let (limb, qv) = (limb.as_mut(), qi.value());
+            if ql.value() <= qv {
+                // [x_last + h]_{q_last} < q_last ≤ q_i needs no reduction.
+                for (x, &t) in limb.iter_mut().zip(last.iter()) {
+                    let t = ql.add(t, h);
+                    *x = qi.mul_shoup(*x + c.half + (qv - t), c.inv, c.inv_shoup);
+                }
+            } else {
+                for (x, &t) in limb.iter_mut().zip(last.iter()) {
+                    let t = qi.reduce(ql.add(t, h));
+                    *x = qi.mul_shoup(*x + c.half + (qv - t), c.inv, c.inv_shoup);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_residues(&self, residues: &[u64]) -> Result<()> {
+        if residues.len() != self.len() {
+            return Err(Error::LengthMismatch {
+                what: "residues",
+                expected: self.len(),
+                got: residues.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Leaves `x ∈ [0, Q)` in `acc` (`acc.len() == acc_width`), given each residue.
+    fn reconstruct_into(&self, residue: impl Fn(usize) -> u64, acc: &mut [u64]) {
+        acc.fill(0);
+        let mut v = 0.0f64;
+        for (i, m) in self.moduli.iter().enumerate() {
+            let y = m.mul_shoup(residue(i), self.qhat_inv[i], self.qhat_inv_shoup[i]);
+            v += y as f64 * self.inv_q_f64[i];
+            add_scaled(acc, self.qhat[i].limbs(), y);
+        }
+        // acc = Σ y_i·Q/q_i = x + u·Q with u = ⌊Σ y_i/q_i⌋ ≤ L − 1. Subtract a certain
+        // under-estimate of u·Q, then correct upwards (at most a couple of steps).
+        let u = (v - self.eps).floor().max(0.0) as u64;
+        sub_scaled(acc, self.product.limbs(), u);
+        while cmp_limbs(acc, self.product.limbs()) != Ordering::Less {
+            sub_limbs_in_place(acc, self.product.limbs());
+        }
+    }
+
+    /// The centred value of the residues as f64; `acc`, `tmp` are scratch of `acc_width`.
+    fn centered_f64(
+        &self,
+        residue: impl Fn(usize) -> u64,
+        acc: &mut [u64],
+        tmp: &mut [u64],
+    ) -> f64 {
+        self.reconstruct_into(residue, acc);
+        if cmp_limbs(acc, self.half_product.limbs()) == Ordering::Greater {
+            tmp.fill(0);
+            tmp[..self.product.limbs().len()].copy_from_slice(self.product.limbs());
+            sub_limbs_in_place(tmp, acc);
+            -limbs_to_f64(tmp)
+        } else {
+            limbs_to_f64(acc)
+        }
+    }
+
+    /// The exact overflow `u ∈ [0, L]` with `Σ y_i·Q/q_i − u·Q ∈ (−Q/2, Q/2]`, given the
+    /// already computed `y_i = [x_i·(Q/q_i)^{-1}]_{q_i}` (slow path of the exact conversion).
+    #[cold]
+    fn exact_centered_overflow(&self, y: impl Fn(usize) -> u64) -> usize {
+        let mut acc = vec![0u64; self.acc_width];
+        for (i, h) in self.qhat.iter().enumerate() {
+            add_scaled(&mut acc, h.limbs(), y(i));
+        }
+        let mut u = 0usize;
+        while cmp_limbs(&acc, self.product.limbs()) != Ordering::Less {
+            sub_limbs_in_place(&mut acc, self.product.limbs());
+            u += 1;
+        }
+        if cmp_limbs(&acc, self.half_product.limbs()) == Ordering::Greater {
+            u += 1;
+        }
+        u
+    }
+}
+
+/// `acc += b·m` where `acc` is wide enough for the result.
+fn add_scaled(acc: &mut [u64], b: &[u64], m: u64) {
+    let carry = mac_limbs(acc, b, m);
+    if let Some(tail) = acc.get_mut(b.len()..) {
+        add_limbs_in_place(tail, &[carry]);
+    }
+}
+
+/// `acc −= b·m` (wrapping; callers guarantee `b·m ≤ acc`).
+fn sub_scaled(acc: &mut [u64], b: &[u64], m: u64) {
+    if m == 0 {
+        return;
+    }
+    let mut carry = 0u64; // high word of the running product
+    let mut borrow = 0u64;
+    for (i, a) in acc.iter_mut().enumerate() {
+        let t = u128::from(b.get(i).copied().unwrap_or(0)) * u128::from(m) + u128::from(carry);
+        if i >= b.len() && t == 0 && borrow == 0 {
+            break;
+        }
+        carry = (t >> 64) as u64;
+        let (d1, b1) = a.overflowing_sub(t as u64);
+        let (d2, b2) = d1.overflowing_sub(borrow);
+        *a = d2;
+        borrow = u64::from(b1) + u64::from(b2);
+    }
+}
+
+/// Checks `count` limbs of `n` coefficients each.
+fn check_limbs<I: AsRef<[u64]>>(
+    what: &'static str,
+    limbs: &[I],
+    count: usize,
+    n: usize,
+) -> Result<()> {
+    if limbs.len() != count {
+        return Err(Error::LengthMismatch {
+            what,
+            expected: count,
+            got: limbs.len(),
+        });
+    }
+    for limb in limbs {
+        let got = limb.as_ref().len();
+        if got != n {
+            return Err(Error::LengthMismatch {
+                what: "limb length",
+                expected: n,
+                got,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_limbs_mut<O: AsMut<[u64]>>(
+    what: &'static str,
+    limbs: &mut [O],
+    count: usize,
+    n: usize,
+) -> Result<()> {
+    if limbs.len() != count {
+        return Err(Error::LengthMismatch {
+            what,
+            expected: count,
+            got: limbs.len(),
+        });
+    }
+    for limb in limbs.iter_mut() {
+        let got = limb.as_mut().len();
+        if got != n {
+            return Err(Error::LengthMismatch {
+                what: "limb length",
+                expected: n,
+                got,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A precomputed fast base conversion from one RNS basis `{q_i}` (`L` primes, product `Q`) to
+/// another `{p_j}` (`M` primes).
+///
+/// For each coefficient, `y_i = [x_i · (Q/q_i)^{-1}]_{q_i}` (one Shoup multiplication), then
+/// `out_j = Σ_i y_i · [Q/q_i]_{p_j} mod p_j`, accumulated lazily in `u128` with one Barrett
+/// reduction per output residue (a fold every `⌊2^128 / (q_max·p_max)⌋` terms, i.e. never for
+/// primes up to 60 bits and at most 15 products of 62-bit primes between folds). Coefficients
+/// are processed in blocks of up to 64 so that the `y` block of every source prime stays in L1
+/// while each output prime is produced from it.
+///
+/// The approximate result is `x + u·Q` with `0 ≤ u < L`. [`BaseConverter::convert_exact`]
+/// removes `u·Q` and converts the centred representative `x_c ∈ (−Q/2, Q/2]`: `u` is
+/// estimated as `round(Σ_i y_i / q_i)` in `f64` (Halevi–Polyakov–Shoup); when the fractional
+/// part lies within the proven float error of 1/2 (probability about `L²·2^-51` for random
+/// input), that coefficient falls back to an exact big-integer decision, so the exact variant
+/// is exact for every input.
+///
+/// # Example
+/// ```
+/// use helrm_core::math::rns::{BaseConverter, RnsBasis};
+/// use helrm_core::math::prime::generate_primes;
+/// let primes = generate_primes(1 << 10, &[40, 40, 40, 61])?;
+/// let q = RnsBasis::new(&primes[..3])?;
+/// let p = RnsBasis::new(&primes[3..])?;
+/// let conv = BaseConverter::new(&q, &p);
+/// let x: Vec<Vec<u64>> = q.decompose_i128(-5).into_iter().map(|r| vec![r; 4]).collect();
+/// let mut out = vec![vec![0u64; 4]];
+/// conv.convert_exact(&x, &mut out)?;
+/// assert_eq!(out[0], vec![primes[3] - 5; 4]);
+/// # Ok::<(), helrm_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct BaseConverter {
+    from: RnsBasis,
+    to: Vec<Modulus>,
+    /// [Q/q_i]_{p_j} at `j·L + i`.
+    qhat_mod_p: Vec<u64>,
+    /// [u·Q]_{p_j} at `j·(L+1) + u`, `0 ≤ u ≤ L`.
+    uq_mod_p: Vec<u64>,
+    /// Products accumulated in u128 before a fold.
+    chunk: usize,
+    /// Coefficients per block.
+    block: usize,
+}
+
+impl BaseConverter {
+    /// Precomputes the tables for converting from `from` to `to` (the bases may share primes;
+    /// a shared prime simply receives `[x + u·Q]` like any other).
+    pub fn new(from: &RnsBasis, to: &RnsBasis) -> Self {
+        let l = from.len();
+        let mut qhat_mod_p = Vec::with_capacity(l * to.len());
+        let mut uq_mod_p = Vec::with_capacity((l + 1) * to.len());
+        for p in to.moduli() {
+            for h in &from.qhat {
+                qhat_mod_p.push(h.rem_u64(p.value()).unwrap_or(0));
+            }
+            let q_mod = from.product.rem_u64(p.value()).unwrap_or(0);
+            for u in 0..=l as u64 {
+                uq_mod_p.push(p.mul(q_mod, u));
+            }
+        }
+        let q_max = from.moduli.iter().map(Modulus::value).max().unwrap_or(2);
+        let p_max = to.moduli.iter().map(Modulus::value).max().unwrap_or(2);
+        let prod = u128::from(q_max - 1) * u128::from(p_max - 1);
+        let chunk = ((u128::MAX - u128::from(p_max)) / prod.max(1)).min(l as u128) as usize;
+        Self {
+            from: from.clone(),
+            to: to.moduli.clone(),
+            qhat_mod_p,
+            uq_mod_p,
+            chunk: chunk.max(1),
+            block: (SCRATCH / l).clamp(1, BLOCK),
+        }
+    }
+
+    /// Number of source primes `L`.
+    pub fn from_len(&self) -> usize {
+        self.from.len()
+    }
+
+    /// Number of target primes `M`.
+    pub fn to_len(&self) -> usize {
+        self.to.len()
+    }
+
+    /// Approximate conversion: `output[j][k] = [x_k + u_k·Q]_{p_j}` with `0 ≤ u_k < L`, where
+    /// `x_k ∈ [0, Q)` has residues `input[i][k]`.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] unless `input` has `L` limbs and `output` `M` limbs, all of
+    /// one length.
+    pub fn convert<I: AsRef<[u64]>, O: AsMut<[u64]>>(
+        &self,
+        input: &[I],
+        output: &mut [O],
+    ) -> Result<()> {
+        self.convert_with(Conversion::Approximate, input, output)
+    }
+
+    /// Exact conversion of the centred representative: `output[j][k] = [x_c]_{p_j}` with
+    /// `x_c ∈ (−Q/2, Q/2]`, `x_c ≡ x_k (mod Q)`.
+    ///
+    /// # Errors
+    /// As [`BaseConverter::convert`].
+    pub fn convert_exact<I: AsRef<[u64]>, O: AsMut<[u64]>>(
+        &self,
+        input: &[I],
+        output: &mut [O],
+    ) -> Result<()> {
+        self.convert_with(Conversion::Exact, input, output)
+    }
+
+    /// [`BaseConverter::convert`] or [`BaseConverter::convert_exact`], chosen by `mode`.
+    ///
+    /// # Errors
+    /// As [`BaseConverter::convert`].
+    pub fn convert_with<I: AsRef<[u64]>, O: AsMut<[u64]>>(
+        &self,
+        mode: Conversion,
+        input: &[I],
+        output: &mut [O],
+    ) -> Result<()> {
+        let n = input.first().map_or(0, |x| x.as_ref().len());
+        check_limbs("input limbs", input, self.from.len(), n)?;
+        check_limbs_mut("output limbs", output, self.to.len(), n)?;
+        self.run(mode, input, n, |j, k0, vals| {
+            output[j].as_mut()[k0..k0 + vals.len()].copy_from_slice(vals);
+        });
+        Ok(())
+    }
+
+    /// The kernel: for each block of coefficients and each target prime `j`, hands the
+    /// converted residues of coefficients `k0 .. k0 + vals.len()` to `emit(j, k0, vals)`.
+    /// Inputs must have been checked (`L` limbs of length `n`).
+    #[inline]
+    fn run<I: AsRef<[u64]>>(
+        &self,
+        mode: Conversion,
+        input: &[I],
+        n: usize,
+        mut emit: impl FnMut(usize, usize, &[u64]),
+    ) {
+        let l = self.from.len();
+        let exact = mode == Conversion::Exact;
+        let mut y = [0u64; SCRATCH];
+        let mut acc = [0u128; BLOCK];
+        let mut vals = [0u64; BLOCK];
+        let mut over = [0usize; BLOCK];
+        let mut v = [0f64; BLOCK];
+        let mut k0 = 0;
+        while k0 < n {
+            let b = self.block.min(n - k0);
+            // Stage 1: y_i = [x_i · (Q/q_i)^{-1}]_{q_i} for the block, row i at y[i·b ..].
+            for (i, (m, limb)) in self.from.moduli.iter().zip(input).enumerate() {
+                let (w, ws) = (self.from.qhat_inv[i], self.from.qhat_inv_shoup[i]);
+                let src = &limb.as_ref()[k0..k0 + b];
+                for (d, &s) in y[i * b..(i + 1) * b].iter_mut().zip(src) {
+                    *d = m.mul_shoup(s, w, ws);
+                }
+            }
+            // Exact mode: the overflow u = round(Σ y_i / q_i) per coefficient.
+            if exact {
+                v[..b].fill(0.0);
+                for (i, &inv) in self.from.inv_q_f64.iter().enumerate() {
+                    for (vt, &yt) in v[..b].iter_mut().zip(&y[i * b..(i + 1) * b]) {
+                        *vt += yt as f64 * inv;
+                    }
+                }
+                for (t, (o, &vt)) in over[..b].iter_mut().zip(&v[..b]).enumerate() {
+                    let fl = vt.floor();
+                    let frac = vt - fl;
+                    *o = if (frac - 0.5).abs() <= self.from.eps {
+                        self.from.exact_centered_overflow(|i| y[i * b + t])
+                    } else {
+                        (fl as usize + usize::from(frac > 0.5)).min(l)
+                    };
+                }
+            }
+            // Stage 2: out_j = Σ_i y_i · [Q/q_i]_{p_j}, lazily in u128.
+            for (j, p) in self.to.iter().enumerate() {
+                let row = &self.qhat_mod_p[j * l..(j + 1) * l];
+                let acc = &mut acc[..b];
+                acc.fill(0);
+                for (c, rows) in row.chunks(self.chunk).enumerate() {
+                    if c > 0 {
+                        for a in acc.iter_mut() {
+                            *a = u128::from(p.reduce_u128(*a));
+                        }
+                    }
+                    let base = c * self.chunk;
+                    for (di, &w) in rows.iter().enumerate() {
+                        let i = base + di;
+                        let w = u128::from(w);
+                        for (a, &yt) in acc.iter_mut().zip(&y[i * b..(i + 1) * b]) {
+                            *a += u128::from(yt) * w;
+                        }
+                    }
+                }
+                let vals = &mut vals[..b];
+                if exact {
+                    let uq = &self.uq_mod_p[j * (l + 1)..(j + 1) * (l + 1)];
+                    for ((o, &a), &u) in vals.iter_mut().zip(acc.iter()).zip(&over[..b]) {
+                        *o = p.sub(p.reduce_u128(a), uq[u.min(l)]);
+                    }
+                } else {
+                    for (o, &a) in vals.iter_mut().zip(acc.iter()) {
+                        *o = p.reduce_u128(a);
+                    }
+                }
+                emit(j, k0, vals);
+            }
+            k0 += b;
+        }
+    }
+}
+
+/// ModDown: from a polynomial in basis `Q ∪ P` (`P` the special primes) to `x / P` in basis
+/// `Q`, computed as `out_j = (x_{q_j} − Conv_{P→Q}(x_P)_j) · P^{-1} mod q_j`.
+///
+/// With `x ∈ [0, Q·P)` the integer of the residues:
+/// - [`Conversion::Exact`]: `out = round(x / P) mod Q` exactly (the centred `x mod P` is
+///   subtracted, so the division is exact and rounds to nearest; `P` is odd so there are no
+///   ties). Absolute error against the rational `x / P`: at most 1/2.
+/// - [`Conversion::Approximate`]: `out = ⌊x / P⌋ − u mod Q` with `0 ≤ u < |P|` (the number
+///   of special primes): absolute error against `x / P` below `|P|`.
+///
+/// # Example
+/// ```
+/// use helrm_core::math::rns::{Conversion, ModDownPlan, RnsBasis};
+/// use helrm_core::math::prime::generate_primes;
+/// let primes = generate_primes(1 << 10, &[40, 40, 61])?;
+/// let (q, p) = (RnsBasis::new(&primes[..2])?, RnsBasis::new(&primes[2..])?);
+/// let plan = ModDownPlan::new(&q, &p)?;
+/// // x = 7·P + 3, one coefficient: x / P rounds to 7.
+/// let x = |m: u64| ((7 * (primes[2] as u128) + 3) % m as u128) as u64;
+/// let mut xq = vec![vec![x(primes[0])], vec![x(primes[1])]];
+/// plan.apply_in_place(Conversion::Exact, &mut xq, &[vec![3u64]])?;
+/// assert_eq!(xq, vec![vec![7], vec![7]]);
+/// # Ok::<(), helrm_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ModDownPlan {
+    conv: BaseConverter,
+    q: Vec<Modulus>,
+    /// P^{-1} mod q_j and its Shoup quotient.
+    p_inv: Vec<(u64, u64)>,
+}
+
+impl ModDownPlan {
+    /// Precomputes ModDown from `q_basis ∪ p_basis` to `q_basis`.
+    ///
+    /// # Errors
+    /// [`Error::DuplicatePrime`] if the bases share a prime (positions in `Q ∪ P`);
+    /// [`Error::BasisSize`] if the union exceeds [`MAX_BASIS_LEN`].
+    pub fn new(q_basis: &RnsBasis, p_basis: &RnsBasis) -> Result<Self> {
+        q_basis.concat(p_basis)?; // disjointness check
+        let conv = BaseConverter::new(p_basis, q_basis);
+        let mut p_inv = Vec::with_capacity(q_basis.len());
+        for m in q_basis.moduli() {
+            let p_mod = p_basis.product().rem_u64(m.value()).unwrap_or(0);
+            let inv = m.inv(p_mod).ok_or(Error::InvalidModulus {
+                q: m.value(),
+                reason: "divides the special modulus P",
+            })?;
+            p_inv.push((inv, m.shoup(inv)));
+        }
+        Ok(Self {
+            conv,
+            q: q_basis.moduli().to_vec(),
+            p_inv,
+        })
+    }
+
+    /// `out_q = x / P` in basis `Q` (rounded as `mode` says, see the type's documentation).
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] unless `x_q` and `out_q` have one limb per prime of `Q`,
+    /// `x_p` one per prime of `P`, all of one length.
+    pub fn apply<I: AsRef<[u64]>, J: AsRef<[u64]>, O: AsMut<[u64]>>(
+        &self,
+        mode: Conversion,
+        x_q: &[I],
+        x_p: &[J],
+        out_q: &mut [O],
+    ) -> Result<()> {
+        let n = x_p.first().map_or(0, |x| x.as_ref().len());
+        check_limbs("P limbs", x_p, self.conv.from_len(), n)?;
+        check_limbs("Q limbs", x_q, self.q.len(), n)?;
+        check_limbs_mut("output limbs", out_q, self.q.len(), n)?;
+        self.conv.run(mode, x_p, n, |j, k0, conv| {
+            let (q, (w, ws)) = (&self.q[j], self.p_inv[j]);
+            let src = &x_q[j].as_ref()[k0..k0 + conv.len()];
+            let dst = &mut out_q[j].as_mut()[k0..k0 + conv.len()];
+            for ((o, &x), &c) in dst.iter_mut().zip(src).zip(conv) {
+                *o = q.mul_shoup(x + q.value() - c, w, ws);
+            }
+        });
+        Ok(())
+    }
+
+    /// [`ModDownPlan::apply`] writing the result over `x_q`.
+    ///
+    /// # Errors
+    /// As [`ModDownPlan::apply`].
+    pub fn apply_in_place<O: AsMut<[u64]>, J: AsRef<[u64]>>(
+        &self,
+        mode: Conversion,
+        x_q: &mut [O],
+        x_p: &[J],
+    ) -> Result<()> {
+        let n = x_p.first().map_or(0, |x| x.as_ref().len());
+        check_limbs("P limbs", x_p, self.conv.from_len(), n)?;
+        check_limbs_mut("Q limbs", x_q, self.q.len(), n)?;
+        self.conv.run(mode, x_p, n, |j, k0, conv| {
+            let (q, (w, ws)) = (&self.q[j], self.p_inv[j]);
+            let dst = &mut x_q[j].as_mut()[k0..k0 + conv.len()];
+            for (x, &c) in dst.iter_mut().zip(conv) {
+                *x = q.mul_shoup(*x + q.value() - c, w, ws);
+            }
+        });
+        Ok(())
+    }
+}
