@@ -8,3 +8,4 @@ pub mod prime;
 pub mod bigint;
 mod simd;
 pub mod rns;
+pub mod sample;
