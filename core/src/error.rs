@@ -129,4 +129,145 @@ pub enum Error {
         /// Where it came from (for example the environment variable's name).
         origin: &'static str,
     },
+    // ---- ckks -------------------------------------------------------------------------------
+    /// A ring degree exponent outside the range CKKS parameter sets support.
+    #[error("log N = {log_n} is outside the supported range [{min}, {max}]")]
+    InvalidLogN {
+        /// The exponent asked for.
+        log_n: u32,
+        /// Smallest supported exponent.
+        min: u32,
+        /// Largest supported exponent.
+        max: u32,
+    },
+    /// An empty Q or P prime chain.
+    #[error("the {chain} chain is empty: at least {min} prime(s) needed")]
+    EmptyChain {
+        /// `"Q"` or `"P"`.
+        chain: &'static str,
+        /// Smallest accepted number of primes.
+        min: usize,
+    },
+    /// A Q or P prime size outside the supported range.
+    #[error("log {chain}[{index}] = {bits} bits is outside the supported range [{min}, {max}]")]
+    InvalidChainPrime {
+        /// `"Q"` or `"P"`.
+        chain: &'static str,
+        /// Position in the chain.
+        index: usize,
+        /// Requested size.
+        bits: u32,
+        /// Smallest accepted size.
+        min: u32,
+        /// Largest accepted size.
+        max: u32,
+    },
+    /// A number of key-switching digits outside `[1, |Q|]`.
+    #[error("dnum = {dnum} is invalid for {q_count} Q primes: expected 1 ≤ dnum ≤ {q_count}")]
+    InvalidDnum {
+        /// The digit count.
+        dnum: usize,
+        /// Number of Q primes.
+        q_count: usize,
+    },
+    /// Special primes too small for the largest key-switching digit.
+    #[error("P has {log_p} bits but key-switching digit {digit_start}..{digit_end} (dnum = {dnum}) has {digit_log} bits; P must be at least as large (raise dnum or add special primes)")]
+    SpecialModulusTooSmall {
+        /// Bits of P.
+        log_p: u32,
+        /// First Q index of the digit.
+        digit_start: usize,
+        /// One past the last Q index of the digit.
+        digit_end: usize,
+        /// Bits of the digit's modulus.
+        digit_log: u32,
+        /// The digit count.
+        dnum: usize,
+    },
+    /// A parameter field with a value out of range.
+    #[error("parameter {field} = {value}: expected {expected}")]
+    InvalidParameter {
+        /// The field (path) name.
+        field: &'static str,
+        /// The value given.
+        value: String,
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// A parameter set above the 128-bit security bound, without the insecure opt-out.
+    #[error("insecure parameters: N = 2^{log_n} with log QP = {log_qp} bits exceeds the 128-bit bound of {max_log_qp} bits for a {secret} secret (only Security::InsecureTestOnly accepts it)")]
+    Insecure {
+        /// log2 of the ring degree.
+        log_n: u32,
+        /// Bits of Q·P.
+        log_qp: u32,
+        /// The secret distribution, in words.
+        secret: String,
+        /// The bound for this degree and secret.
+        max_log_qp: u32,
+    },
+    /// No sourced 128-bit bound covers this ring degree and secret distribution.
+    #[error("no sourced 128-bit bound for N = 2^{log_n} with a {secret} secret: {reason} (only Security::InsecureTestOnly accepts it)")]
+    UnknownSecurity {
+        /// log2 of the ring degree.
+        log_n: u32,
+        /// The secret distribution, in words.
+        secret: String,
+        /// Why no bound applies.
+        reason: &'static str,
+    },
+    /// A preset name that does not exist.
+    #[error("unknown parameter preset {name:?}; known presets: {}", .known.join(", "))]
+    UnknownPreset {
+        /// The name asked for.
+        name: String,
+        /// The known names.
+        known: &'static [&'static str],
+    },
+    /// A level above the top of the modulus chain.
+    #[error("level {level} is above the maximum level {max_level}")]
+    LevelOutOfRange {
+        /// The level asked for.
+        level: usize,
+        /// The top level.
+        max_level: usize,
+    },
+    /// A slot count that is not a power of two in `[1, N/2]`.
+    #[error("slot count {slots} is not a power of two in [1, {max_slots}]")]
+    InvalidSlots {
+        /// The slot count asked for.
+        slots: usize,
+        /// N/2.
+        max_slots: usize,
+    },
+    /// More values than slots.
+    #[error("{got} values do not fit in {slots} slots")]
+    TooManyValues {
+        /// Number of values given.
+        got: usize,
+        /// Slot count.
+        slots: usize,
+    },
+    /// A NaN or infinite value or coefficient.
+    #[error("value at index {index} is NaN or infinite")]
+    NonFiniteValue {
+        /// Its index.
+        index: usize,
+    },
+    /// A scale that is not finite and positive.
+    #[error("scale {scale} is not a finite positive number")]
+    InvalidScale {
+        /// The scale given.
+        scale: String,
+    },
+    /// An encoded coefficient too large for the integer representation.
+    #[error("encoded coefficient {index} is about 2^{log2_magnitude}, not below 2^{max_bits}")]
+    EncodingOverflow {
+        /// Coefficient index.
+        index: usize,
+        /// ⌊log2 |coefficient|⌋ (`u32::MAX` if infinite).
+        log2_magnitude: u32,
+        /// The bound's exponent.
+        max_bits: u32,
+    },
 }

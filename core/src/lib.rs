@@ -4,6 +4,7 @@
 //! - [`math`]: word-size modular arithmetic, NTT-friendly primes, negacyclic NTT plans with
 //!   run-time dispatched SIMD kernels, RNS bases and base conversion, sampling from a CSPRNG.
 
+pub mod ckks;
 pub mod error;
 pub mod math;
 

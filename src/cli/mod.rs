@@ -2,6 +2,8 @@
 
 use clap::{Parser, Subcommand};
 
+mod params;
+
 /// Top-level command line.
 #[derive(Debug, Parser)]
 #[command(
@@ -23,6 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// The main job: train, encrypt, infer, trace, simulate and report on the shipped UCI data.
     Demo,
+    /// CKKS parameter sets: `helrm params list [--json]`.
+    Params(params::ParamsArgs),
 }
 
 /// Errors a subcommand reports; each maps to an exit code.
@@ -63,5 +67,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
              `helrm bench ntt` and the test suite run today"
                 .into(),
         )),
+        Command::Params(args) => params::run(args),
     }
 }
