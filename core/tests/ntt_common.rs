@@ -1,7 +1,8 @@
 //! Helpers shared by the NTT integration tests (included with `#[path]`, not a test target
 //! of its own beyond this empty check).
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses a subset")]
+#![allow(clippy::unwrap_used, reason = "test helpers panic on failure")]
 
 use helrm_core::math::prime::generate_primes;
 

@@ -1,5 +1,7 @@
 //! `HELRM_ISA` caps the kernel a plan uses (own test binary: it sets the environment).
 
+#![allow(clippy::unwrap_used, reason = "test helpers panic on failure")]
+
 #[path = "ntt_common.rs"]
 mod common;
 

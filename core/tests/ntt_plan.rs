@@ -1,5 +1,7 @@
 //! NTT plans: round trips, negacyclic convolution against a naive product, bad inputs.
 
+#![allow(clippy::unwrap_used, reason = "test helpers panic on failure")]
+
 #[path = "ntt_common.rs"]
 mod common;
 

@@ -1,5 +1,7 @@
 //! Every SIMD kernel this CPU runs is bit-identical to the portable one.
 
+#![allow(clippy::unwrap_used, reason = "test helpers panic on failure")]
+
 #[path = "ntt_common.rs"]
 mod common;
 

@@ -311,36 +311,87 @@ fn shoup_lazy(x: u64, w: u64, ws: u64, q: u64) -> u64 {
 /// `x ≥ c ? x − c : x`.
 #[inline(always)]
 fn csub(x: u64, c: u64) -> u64 {
-    if x >= c {
-        x - c
-    } else {
-        x
+    // Branch-free: when x < c the difference wraps above x.
+    x.min(x.wrapping_sub(c))
+}
+
+/// One forward stage: groups of `2·half` words, group `i` with twiddle `w[i]`. With `last`,
+/// outputs are reduced from `[0, 4q)` into `[0, q)`.
+#[inline(always)]
+fn fwd_stage(a: &mut [u64], w: &[u64], ws: &[u64], q: u64, half: usize, last: bool) {
+    let two_q = 2 * q;
+    let bf = |x: &mut u64, y: &mut u64, w: u64, ws: u64| {
+        let u = csub(simd::opaque(*x), two_q);
+        let v = shoup_lazy(simd::opaque(*y), w, ws, q);
+        let (s, d) = (u + v, u + two_q - v);
+        if last {
+            *x = csub(csub(s, two_q), q);
+            *y = csub(csub(d, two_q), q);
+        } else {
+            *x = s;
+            *y = d;
+        }
+    };
+    for ((blk, &w), &ws) in a.chunks_exact_mut(2 * half).zip(w).zip(ws) {
+        let (x, y) = blk.split_at_mut(half);
+        if half < 4 {
+            for (x, y) in x.iter_mut().zip(y.iter_mut()) {
+                bf(x, y, w, ws);
+            }
+        } else {
+            // Runs of four with a constant-length inner loop (less loop overhead).
+            for (x, y) in x.chunks_exact_mut(4).zip(y.chunks_exact_mut(4)) {
+                for (x, y) in x.iter_mut().zip(y.iter_mut()) {
+                    bf(x, y, w, ws);
+                }
+            }
+        }
     }
 }
 
 /// Portable forward transform (the oracle): radix-2 Cooley–Tukey, values lazily in `[0, 4q)`.
+/// Stages with 1, 2 or 4 butterflies per group get constant-size inner loops.
 fn forward_scalar(t: &Tables, a: &mut [u64]) {
     let n = a.len();
     let q = t.q;
-    let two_q = 2 * q;
     let mut half = n / 2;
     let mut m = 1;
     while m < n {
-        let groups = a.chunks_exact_mut(2 * half);
-        for ((blk, &w), &ws) in groups.zip(&t.fw[m..2 * m]).zip(&t.fw_shoup[m..2 * m]) {
-            let (x, y) = blk.split_at_mut(half);
-            for (x, y) in x.iter_mut().zip(y.iter_mut()) {
-                let u = csub(*x, two_q);
-                let v = shoup_lazy(*y, w, ws, q);
-                *x = u + v;
-                *y = u + two_q - v;
-            }
+        let (w, ws) = (&t.fw[m..2 * m], &t.fw_shoup[m..2 * m]);
+        match half {
+            1 => fwd_stage(a, w, ws, q, 1, true),
+            2 => fwd_stage(a, w, ws, q, 2, false),
+            4 => fwd_stage(a, w, ws, q, 4, false),
+            _ => fwd_stage(a, w, ws, q, half, false),
         }
         m *= 2;
         half /= 2;
     }
-    for x in a.iter_mut() {
-        *x = csub(csub(*x, two_q), q);
+}
+
+/// One inverse stage: groups of `2·half` words, group `i` with twiddle `w[i]`.
+#[inline(always)]
+fn inv_stage(a: &mut [u64], w: &[u64], ws: &[u64], q: u64, half: usize) {
+    let two_q = 2 * q;
+    let bf = |x: &mut u64, y: &mut u64, w: u64, ws: u64| {
+        let (u, v) = (simd::opaque(*x), simd::opaque(*y));
+        *x = csub(u + v, two_q);
+        *y = shoup_lazy(u + two_q - v, w, ws, q);
+    };
+    for ((blk, &w), &ws) in a.chunks_exact_mut(2 * half).zip(w).zip(ws) {
+        let (x, y) = blk.split_at_mut(half);
+        if half < 4 {
+            for (x, y) in x.iter_mut().zip(y.iter_mut()) {
+                bf(x, y, w, ws);
+            }
+        } else {
+            // Runs of four, as in `fwd_stage`.
+            for (x, y) in x.chunks_exact_mut(4).zip(y.chunks_exact_mut(4)) {
+                for (x, y) in x.iter_mut().zip(y.iter_mut()) {
+                    bf(x, y, w, ws);
+                }
+            }
+        }
     }
 }
 
@@ -353,14 +404,12 @@ fn inverse_scalar(t: &Tables, a: &mut [u64]) {
     let mut half = 1;
     let mut m = n / 2;
     while m > 1 {
-        let groups = a.chunks_exact_mut(2 * half);
-        for ((blk, &w), &ws) in groups.zip(&t.iw[m..2 * m]).zip(&t.iw_shoup[m..2 * m]) {
-            let (x, y) = blk.split_at_mut(half);
-            for (x, y) in x.iter_mut().zip(y.iter_mut()) {
-                let (u, v) = (*x, *y);
-                *x = csub(u + v, two_q);
-                *y = shoup_lazy(u + two_q - v, w, ws, q);
-            }
+        let (w, ws) = (&t.iw[m..2 * m], &t.iw_shoup[m..2 * m]);
+        match half {
+            1 => inv_stage(a, w, ws, q, 1),
+            2 => inv_stage(a, w, ws, q, 2),
+            4 => inv_stage(a, w, ws, q, 4),
+            _ => inv_stage(a, w, ws, q, half),
         }
         m /= 2;
         half *= 2;

@@ -111,6 +111,28 @@ impl fmt::Display for Isa {
     }
 }
 
+/// Returns `x` unchanged, hidden from the optimiser's value analysis (no instruction is
+/// emitted). The portable kernel passes its loaded operands through this so that LLVM does
+/// not vectorise it with baseline SSE2, whose emulated 64-bit products make it several times
+/// slower than plain scalar code.
+#[inline(always)]
+pub(crate) fn opaque(x: u64) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut x = x;
+        // SAFETY: an empty assembly block that only names a general-purpose register; it
+        // reads and writes nothing else.
+        unsafe {
+            std::arch::asm!("/* {0} */", inout(reg) x, options(pure, nomem, nostack, preserves_flags));
+        }
+        x
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        x
+    }
+}
+
 /// A kernel choice, holding the detection token that makes its SIMD entry points sound.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Kernel {

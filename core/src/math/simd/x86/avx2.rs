@@ -58,7 +58,9 @@ impl OpsAvx2 {
         let (w, w_hi, ws, ws_hi) = w;
         // SAFETY: the token proves AVX2 is present.
         let r = unsafe {
-            let yh = _mm256_srli_epi64::<32>(y);
+            // High halves by swapping the 32-bit halves (not a shift): with provably zero
+            // upper bits LLVM turns `vpmuludq` into a generic 64-bit multiply.
+            let yh = _mm256_shuffle_epi32::<0xB1>(y);
             let lh = _mm256_mul_epu32(y, ws_hi);
             let hl = _mm256_mul_epu32(yh, ws);
             let hh = _mm256_mul_epu32(yh, ws_hi);
@@ -74,7 +76,7 @@ impl OpsAvx2 {
                     _mm256_mul_epu32(y, w_hi),
                 )),
             );
-            let qah = _mm256_srli_epi64::<32>(qa);
+            let qah = _mm256_shuffle_epi32::<0xB1>(qa);
             let qq = _mm256_add_epi64(
                 _mm256_mul_epu32(qa, self.q),
                 _mm256_slli_epi64::<32>(_mm256_add_epi64(

@@ -51,8 +51,8 @@ impl Ops64 {
         unsafe {
             let yh = _mm512_srli_epi64::<32>(y);
             let lh = _mm512_mul_epu32(y, ws_hi);
-            let hl = _mm512_mul_epu32(yh, ws);
-            let hh = _mm512_mul_epu32(yh, ws_hi);
+            let hl = mul_epu32_opaque(yh, ws);
+            let hh = mul_epu32_opaque(yh, ws_hi);
             let qa = _mm512_add_epi64(
                 hh,
                 _mm512_add_epi64(_mm512_srli_epi64::<32>(lh), _mm512_srli_epi64::<32>(hl)),
@@ -163,6 +163,28 @@ impl Lanes8 for Ops64 {
     fn reduce4(self, x: __m512i) -> __m512i {
         self.csub(self.csub(x, self.two_q), self.q)
     }
+}
+
+/// `vpmuludq` as an opaque instruction. When LLVM can prove that an operand of
+/// `_mm512_mul_epu32` has zero upper halves (as `y >> 32` has), it rewrites the product into a
+/// generic 64-bit multiply and selects the 3-uop `vpmullq` for it; the inline assembly keeps
+/// the 1-uop instruction.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn mul_epu32_opaque(a: __m512i, b: __m512i) -> __m512i {
+    let r: __m512i;
+    // SAFETY: register-only arithmetic without memory access or flag changes; AVX-512 F is
+    // enabled for this function.
+    unsafe {
+        std::arch::asm!(
+            "vpmuludq {r}, {a}, {b}",
+            r = lateout(zmm_reg) r,
+            a = in(zmm_reg) a,
+            b = in(zmm_reg) b,
+            options(pure, nomem, nostack, preserves_flags),
+        );
+    }
+    r
 }
 
 /// Loads eight words.
