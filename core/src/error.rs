@@ -270,4 +270,8 @@ pub enum Error {
         /// The bound's exponent.
         max_bits: u32,
     },
+    // ---- trace ------------------------------------------------------------------------------
+    /// Reading or writing an operation trace failed.
+    #[error(transparent)]
+    Trace(#[from] crate::trace::TraceError),
 }

@@ -7,5 +7,6 @@
 pub mod ckks;
 pub mod error;
 pub mod math;
+pub mod trace;
 
 pub use error::{Error, Result};
