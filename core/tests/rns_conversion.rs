@@ -11,6 +11,7 @@ use proptest::prelude::*;
 
 const N: usize = 16; // ring degree for prime generation; conversions use their own lengths
 
+#[expect(clippy::unwrap_used, reason = "test helper: every requested prime size exists")]
 fn primes(sizes: &[u32]) -> Vec<u64> {
     generate_primes(N, sizes).unwrap()
 }
@@ -384,7 +385,7 @@ fn lazy_accumulator_survives_worst_case_sums() {
     let x = from
         .iter()
         .fold(Big::from(0u8), |acc, &qi| acc + (&q / qi) * (qi - 1));
-    let input = limbs_of(&[x.clone()], from);
+    let input = limbs_of(std::slice::from_ref(&x), from);
     let mut out = vec![vec![0u64; 1]; 2];
     conv.convert(&input, &mut out).unwrap();
     for (j, &p) in to.iter().enumerate() {

@@ -425,16 +425,25 @@ impl RnsBasis {
         let h = ql.value() / 2;
         for ((limb, qi), c) in rest.iter_mut().zip(&self.moduli).zip(&self.drop_last) {
             let (limb, qv) = (limb.as_mut(), qi.value());
-            if ql.value() <= qv {
+            let qlv = ql.value();
+            if qlv <= qv {
                 // [x_last + h]_{q_last} < q_last ≤ q_i needs no reduction.
                 for (x, &t) in limb.iter_mut().zip(last.iter()) {
-                    let t = ql.add(t, h);
-                    *x = qi.mul_shoup(*x + c.half + (qv - t), c.inv, c.inv_shoup);
+                    let t = csub(t + h, qlv);
+                    *x = csub(
+                        qi.mul_shoup_lazy(*x + c.half + (qv - t), c.inv, c.inv_shoup),
+                        qv,
+                    );
                 }
             } else {
+                // t < q_last < 2^62: reduce modulo q_i as a Shoup product by 1.
+                let one_shoup = qi.shoup(1);
                 for (x, &t) in limb.iter_mut().zip(last.iter()) {
-                    let t = qi.reduce(ql.add(t, h));
-                    *x = qi.mul_shoup(*x + c.half + (qv - t), c.inv, c.inv_shoup);
+                    let t = csub(qi.mul_shoup_lazy(csub(t + h, qlv), 1, one_shoup), qv);
+                    *x = csub(
+                        qi.mul_shoup_lazy(*x + c.half + (qv - t), c.inv, c.inv_shoup),
+                        qv,
+                    );
                 }
             }
         }
@@ -506,6 +515,55 @@ impl RnsBasis {
         }
         u
     }
+}
+
+/// Reduction of a 128-bit accumulator modulo a prime `p < 2^62` with two Shoup products:
+/// `hi·2^64 + lo ≡ [hi·(2^64 mod p)] + [lo]`, each lazily in `[0, 2p)`, then two branch-free
+/// conditional subtractions of the sum `< 4p < 2^64`. Cheaper than a general 128-bit Barrett
+/// reduction in the conversion's inner loop.
+#[derive(Debug, Clone, Copy)]
+struct AccReducer {
+    p: Modulus,
+    r64: u64,
+    r64_shoup: u64,
+    one_shoup: u64,
+}
+
+impl AccReducer {
+    fn new(p: &Modulus) -> Self {
+        let r64 = p.reduce_u128(1u128 << 64);
+        Self {
+            p: *p,
+            r64,
+            r64_shoup: p.shoup(r64),
+            one_shoup: p.shoup(1),
+        }
+    }
+
+    #[inline(always)]
+    fn reduce(&self, acc: u128) -> u64 {
+        let (hi, lo) = ((acc >> 64) as u64, acc as u64);
+        let q = self.p.value();
+        let a = self.p.mul_shoup_lazy(hi, self.r64, self.r64_shoup);
+        let b = self.p.mul_shoup_lazy(lo, 1, self.one_shoup);
+        csub(csub(a + b, 2 * q), q)
+    }
+}
+
+/// `x − q` if `x ≥ q`, else `x`, without a data-dependent branch.
+#[inline(always)]
+fn csub(x: u64, q: u64) -> u64 {
+    let (d, borrow) = x.overflowing_sub(q);
+    d.wrapping_add(q & u64::from(borrow).wrapping_neg())
+}
+
+/// `Σ a_i·b_i` in `u128` (callers bound the length so that it cannot overflow).
+#[inline(always)]
+fn dot_u128(a: &[u64], b: &[u64]) -> u128 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &w)| u128::from(x) * u128::from(w))
+        .sum()
 }
 
 /// `acc += b·m` where `acc` is wide enough for the result.
@@ -624,10 +682,12 @@ fn check_limbs_mut<O: AsMut<[u64]>>(
 pub struct BaseConverter {
     from: RnsBasis,
     to: Vec<Modulus>,
+    /// Accumulator reducers, one per target prime.
+    to_red: Vec<AccReducer>,
     /// [Q/q_i]_{p_j} at `j·L + i`.
     qhat_mod_p: Vec<u64>,
-    /// [u·Q]_{p_j} at `j·(L+1) + u`, `0 ≤ u ≤ L`.
-    uq_mod_p: Vec<u64>,
+    /// [−u·Q]_{p_j} at `j·(L+1) + u`, `0 ≤ u ≤ L` (added to the accumulator in exact mode).
+    neg_uq_mod_p: Vec<u64>,
     /// Products accumulated in u128 before a fold.
     chunk: usize,
     /// Coefficients per block.
@@ -640,25 +700,28 @@ impl BaseConverter {
     pub fn new(from: &RnsBasis, to: &RnsBasis) -> Self {
         let l = from.len();
         let mut qhat_mod_p = Vec::with_capacity(l * to.len());
-        let mut uq_mod_p = Vec::with_capacity((l + 1) * to.len());
+        let mut neg_uq_mod_p = Vec::with_capacity((l + 1) * to.len());
         for p in to.moduli() {
             for h in &from.qhat {
                 qhat_mod_p.push(h.rem_u64(p.value()).unwrap_or(0));
             }
             let q_mod = from.product.rem_u64(p.value()).unwrap_or(0);
             for u in 0..=l as u64 {
-                uq_mod_p.push(p.mul(q_mod, u));
+                neg_uq_mod_p.push(p.neg(p.mul(q_mod, u)));
             }
         }
         let q_max = from.moduli.iter().map(Modulus::value).max().unwrap_or(2);
         let p_max = to.moduli.iter().map(Modulus::value).max().unwrap_or(2);
         let prod = u128::from(q_max - 1) * u128::from(p_max - 1);
-        let chunk = ((u128::MAX - u128::from(p_max)) / prod.max(1)).min(l as u128) as usize;
+        // A chunk of products plus two residues (the folded partial sum and the exact-mode
+        // offset) must fit in a u128.
+        let chunk = ((u128::MAX - 2 * u128::from(p_max)) / prod.max(1)).min(l as u128) as usize;
         Self {
             from: from.clone(),
             to: to.moduli.clone(),
+            to_red: to.moduli.iter().map(AccReducer::new).collect(),
             qhat_mod_p,
-            uq_mod_p,
+            neg_uq_mod_p,
             chunk: chunk.max(1),
             block: (SCRATCH / l).clamp(1, BLOCK),
         }
@@ -734,69 +797,58 @@ impl BaseConverter {
         let l = self.from.len();
         let exact = mode == Conversion::Exact;
         let mut y = [0u64; SCRATCH];
-        let mut acc = [0u128; BLOCK];
         let mut vals = [0u64; BLOCK];
         let mut over = [0usize; BLOCK];
-        let mut v = [0f64; BLOCK];
         let mut k0 = 0;
         while k0 < n {
             let b = self.block.min(n - k0);
-            // Stage 1: y_i = [x_i · (Q/q_i)^{-1}]_{q_i} for the block, row i at y[i·b ..].
+            // Stage 1: y_i = [x_i · (Q/q_i)^{-1}]_{q_i}, stored coefficient-major (y[t·L + i])
+            // so that stage 2 is a contiguous dot product per output residue.
+            let y = &mut y[..b * l];
             for (i, (m, limb)) in self.from.moduli.iter().zip(input).enumerate() {
                 let (w, ws) = (self.from.qhat_inv[i], self.from.qhat_inv_shoup[i]);
                 let src = &limb.as_ref()[k0..k0 + b];
-                for (d, &s) in y[i * b..(i + 1) * b].iter_mut().zip(src) {
-                    *d = m.mul_shoup(s, w, ws);
+                for (yt, &s) in y.chunks_exact_mut(l).zip(src) {
+                    yt[i] = csub(m.mul_shoup_lazy(s, w, ws), m.value());
                 }
             }
+            let y = &*y;
             // Exact mode: the overflow u = round(Σ y_i / q_i) per coefficient.
             if exact {
-                v[..b].fill(0.0);
-                for (i, &inv) in self.from.inv_q_f64.iter().enumerate() {
-                    for (vt, &yt) in v[..b].iter_mut().zip(&y[i * b..(i + 1) * b]) {
-                        *vt += yt as f64 * inv;
-                    }
-                }
-                for (t, (o, &vt)) in over[..b].iter_mut().zip(&v[..b]).enumerate() {
-                    let fl = vt.floor();
-                    let frac = vt - fl;
+                for (o, yt) in over[..b].iter_mut().zip(y.chunks_exact(l)) {
+                    let v: f64 = yt
+                        .iter()
+                        .zip(&self.from.inv_q_f64)
+                        .map(|(&a, &inv)| a as f64 * inv)
+                        .sum();
+                    // v ≥ 0, so truncation is the floor (and needs no libm call).
+                    let fl = v as usize;
+                    let frac = v - fl as f64;
                     *o = if (frac - 0.5).abs() <= self.from.eps {
-                        self.from.exact_centered_overflow(|i| y[i * b + t])
+                        self.from.exact_centered_overflow(|i| yt[i]).min(l)
                     } else {
-                        (fl as usize + usize::from(frac > 0.5)).min(l)
+                        (fl + usize::from(frac > 0.5)).min(l)
                     };
                 }
             }
-            // Stage 2: out_j = Σ_i y_i · [Q/q_i]_{p_j}, lazily in u128.
-            for (j, p) in self.to.iter().enumerate() {
+            // Stage 2: out_j = Σ_i y_i · [Q/q_i]_{p_j}, accumulated in a u128 register.
+            for (j, red) in self.to_red.iter().enumerate() {
                 let row = &self.qhat_mod_p[j * l..(j + 1) * l];
-                let acc = &mut acc[..b];
-                acc.fill(0);
-                for (c, rows) in row.chunks(self.chunk).enumerate() {
-                    if c > 0 {
-                        for a in acc.iter_mut() {
-                            *a = u128::from(p.reduce_u128(*a));
-                        }
-                    }
-                    let base = c * self.chunk;
-                    for (di, &w) in rows.iter().enumerate() {
-                        let i = base + di;
-                        let w = u128::from(w);
-                        for (a, &yt) in acc.iter_mut().zip(&y[i * b..(i + 1) * b]) {
-                            *a += u128::from(yt) * w;
-                        }
-                    }
-                }
                 let vals = &mut vals[..b];
-                if exact {
-                    let uq = &self.uq_mod_p[j * (l + 1)..(j + 1) * (l + 1)];
-                    for ((o, &a), &u) in vals.iter_mut().zip(acc.iter()).zip(&over[..b]) {
-                        *o = p.sub(p.reduce_u128(a), uq[u.min(l)]);
-                    }
-                } else {
-                    for (o, &a) in vals.iter_mut().zip(acc.iter()) {
-                        *o = p.reduce_u128(a);
-                    }
+                let neg_uq = &self.neg_uq_mod_p[j * (l + 1)..(j + 1) * (l + 1)];
+                for ((o, yt), &u) in vals.iter_mut().zip(y.chunks_exact(l)).zip(&over[..b]) {
+                    // The exact-mode correction −u·Q rides in the accumulator (u = 0, a zero
+                    // offset, in approximate mode): still one reduction per output.
+                    let start = u128::from(neg_uq[u.min(l)]);
+                    *o = if self.chunk >= l {
+                        red.reduce(start + dot_u128(yt, row))
+                    } else {
+                        let mut acc = start as u64;
+                        for (yc, rc) in yt.chunks(self.chunk).zip(row.chunks(self.chunk)) {
+                            acc = red.reduce(u128::from(acc) + dot_u128(yc, rc));
+                        }
+                        acc
+                    };
                 }
                 emit(j, k0, vals);
             }
@@ -883,7 +935,7 @@ impl ModDownPlan {
             let src = &x_q[j].as_ref()[k0..k0 + conv.len()];
             let dst = &mut out_q[j].as_mut()[k0..k0 + conv.len()];
             for ((o, &x), &c) in dst.iter_mut().zip(src).zip(conv) {
-                *o = q.mul_shoup(x + q.value() - c, w, ws);
+                *o = csub(q.mul_shoup_lazy(x + q.value() - c, w, ws), q.value());
             }
         });
         Ok(())
@@ -906,7 +958,7 @@ impl ModDownPlan {
             let (q, (w, ws)) = (&self.q[j], self.p_inv[j]);
             let dst = &mut x_q[j].as_mut()[k0..k0 + conv.len()];
             for (x, &c) in dst.iter_mut().zip(conv) {
-                *x = q.mul_shoup(*x + q.value() - c, w, ws);
+                *x = csub(q.mul_shoup_lazy(*x + q.value() - c, w, ws), q.value());
             }
         });
         Ok(())
