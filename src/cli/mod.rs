@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod params;
 
 /// Top-level command line.
@@ -27,6 +28,8 @@ pub enum Command {
     Demo,
     /// CKKS parameter sets: `helrm params list [--json]`.
     Params(params::ParamsArgs),
+    /// Measured speed of core kernels on this machine: `helrm bench ntt [--quick] [--json]`.
+    Bench(bench::BenchArgs),
 }
 
 /// Errors a subcommand reports; each maps to an exit code.
@@ -68,5 +71,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 .into(),
         )),
         Command::Params(args) => params::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }

@@ -19,7 +19,11 @@ mod x86;
 /// falls back to the best available set *below* it (for example `avx512ifma` on a CPU with
 /// AVX2 only runs AVX2), and IFMA is only used for primes below `2^50` (larger primes run the
 /// 64-bit AVX-512 kernel). Every kernel gives bit-identical results.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Serialized as its [`Isa::name`] (`"avx512ifma"`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Isa {
     /// Portable Rust, always available; the oracle the other kernels are tested against.
     Scalar,
