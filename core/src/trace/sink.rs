@@ -14,7 +14,8 @@ pub trait TraceSink: Send + Sync {
     fn record(&self, event: TraceEvent);
 
     /// Completes the trace (writers write their end record and flush) and reports the first
-    /// error met since the sink was created. Events recorded afterwards are an error.
+    /// error met since the sink was created. A writer treats events recorded afterwards as an
+    /// error; in-memory sinks keep accepting them.
     ///
     /// # Errors
     /// The first error the sink met, for example [`TraceError::Io`].

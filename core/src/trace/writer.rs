@@ -204,7 +204,8 @@ public_writer!(
     /// Streams a trace as JSON Lines: the header line, one line per event, an end line.
     ///
     /// Nothing is held beyond one encoded event. A failed write is remembered, later events are
-    /// dropped, and [`TraceSink::finish`] reports the error.
+    /// dropped, and [`TraceSink::finish`] reports the error. Call `finish` (or `into_inner`)
+    /// when done: a trace without its end record reads back as truncated.
     JsonlWriter,
     Encoding::Jsonl
 );
@@ -213,7 +214,8 @@ public_writer!(
     /// Streams a trace in the compact binary encoding (magic, version, header, records).
     ///
     /// Nothing is held beyond one encoded event. A failed write is remembered, later events are
-    /// dropped, and [`TraceSink::finish`] reports the error.
+    /// dropped, and [`TraceSink::finish`] reports the error. Call `finish` (or `into_inner`)
+    /// when done: a trace without its end record reads back as truncated.
     BinaryWriter,
     Encoding::Binary
 );
