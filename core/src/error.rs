@@ -7,7 +7,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Every error `helrm-core` returns. Variants carry the numbers that explain them.
 #[non_exhaustive]
-#[derive(Debug, Clone, PartialEq, Eq, ThisError)]
+#[derive(Debug, Clone, PartialEq, ThisError)]
 pub enum Error {
     // ---- math -------------------------------------------------------------------------------
     /// A ring degree that is not a supported power of two.
@@ -129,6 +129,53 @@ pub enum Error {
         /// Where it came from (for example the environment variable's name).
         origin: &'static str,
     },
+    // ---- ring -------------------------------------------------------------------------------
+    /// A limb layout (Q-limb and P-limb counts) that the ring context or polynomial lacks.
+    #[error("limb layout of {q_count} Q limbs and {p_count} P limbs is invalid here (at most {max_q} Q and {max_p} P limbs, at least one Q limb)")]
+    LimbLayout {
+        /// Q limbs asked for.
+        q_count: usize,
+        /// P limbs asked for.
+        p_count: usize,
+        /// Q limbs available.
+        max_q: usize,
+        /// P limbs available.
+        max_p: usize,
+    },
+    /// Two polynomials with different limb layouts in one operation.
+    #[error("{op}: limb layouts differ: (Q, P) = {left:?} vs {right:?}")]
+    ShapeMismatch {
+        /// The operation.
+        op: &'static str,
+        /// (Q limbs, P limbs) of the left operand.
+        left: (usize, usize),
+        /// (Q limbs, P limbs) of the right operand.
+        right: (usize, usize),
+    },
+    /// A residue that is not reduced modulo its prime.
+    #[error("residue {value} at limb {limb}, index {index} is not below its prime {modulus}")]
+    ResidueOutOfRange {
+        /// Limb index.
+        limb: usize,
+        /// Coefficient index.
+        index: usize,
+        /// The residue.
+        value: u64,
+        /// The limb's prime.
+        modulus: u64,
+    },
+    /// A Galois element that is even or not below 2N.
+    #[error("Galois element {k} is invalid for N = {n}: expected an odd number below 2N")]
+    InvalidGaloisElement {
+        /// The element.
+        k: u64,
+        /// The ring degree.
+        n: usize,
+    },
+    // ---- trace ------------------------------------------------------------------------------
+    /// Reading or writing an operation trace failed.
+    #[error(transparent)]
+    Trace(#[from] crate::trace::TraceError),
     // ---- ckks -------------------------------------------------------------------------------
     /// A ring degree exponent outside the range CKKS parameter sets support.
     #[error("log N = {log_n} is outside the supported range [{min}, {max}]")]
@@ -270,8 +317,152 @@ pub enum Error {
         /// The bound's exponent.
         max_bits: u32,
     },
-    // ---- trace ------------------------------------------------------------------------------
-    /// Reading or writing an operation trace failed.
-    #[error(transparent)]
-    Trace(#[from] crate::trace::TraceError),
+    // ---- ckks evaluator ----------------------------------------------------------------------
+    /// A value asked of a symbolic run, which has shapes only.
+    #[error("{what} are not available in a symbolic run (shapes only)")]
+    SymbolicValue {
+        /// What was asked for.
+        what: &'static str,
+    },
+    /// Operands at different levels.
+    #[error("{op}: operands at levels {left} and {right}; drop the higher one first")]
+    LevelMismatch {
+        /// The operation.
+        op: &'static str,
+        /// Level of the left operand (the ciphertext).
+        left: usize,
+        /// Level of the right operand.
+        right: usize,
+    },
+    /// Operands whose scales differ.
+    #[error("{op}: operand scales 2^{left_log2:.6} and 2^{right_log2:.6} differ")]
+    ScaleMismatch {
+        /// The operation.
+        op: &'static str,
+        /// log2 of the left scale.
+        left_log2: f64,
+        /// log2 of the right scale.
+        right_log2: f64,
+    },
+    /// Operands with different slot counts.
+    #[error("{op}: operands use {left} and {right} slots")]
+    SlotsMismatch {
+        /// The operation.
+        op: &'static str,
+        /// Slots of the left operand.
+        left: usize,
+        /// Slots of the right operand.
+        right: usize,
+    },
+    /// A ciphertext of too high a degree (not relinearised).
+    #[error("{op}: ciphertext has degree {degree}, at most {max} expected (relinearise first)")]
+    CiphertextDegree {
+        /// The operation.
+        op: &'static str,
+        /// Its degree.
+        degree: usize,
+        /// Largest accepted degree.
+        max: usize,
+    },
+    /// A constant that does not fit the integer encoding.
+    #[error("{op}: constant times scale is about 2^{log2_magnitude:.1}, not below 2^126")]
+    ConstantTooLarge {
+        /// The operation.
+        op: &'static str,
+        /// log2 of the scaled magnitude.
+        log2_magnitude: f64,
+    },
+    /// A multiplication needs the relinearisation key, which the evaluation keys lack.
+    #[error("no relinearisation key among the evaluation keys")]
+    MissingRelinKey,
+    /// A rotation or conjugation whose Galois key the evaluation keys lack.
+    #[error("no Galois key for {} (Galois element {galois_element})", match .rotation { Some(r) => format!("rotation {r}"), None => "conjugation".to_string() })]
+    MissingGaloisKey {
+        /// The rotation asked for (`None` for conjugation).
+        rotation: Option<i64>,
+        /// Its Galois element.
+        galois_element: u64,
+    },
+    /// Not enough levels left for an operation.
+    #[error("{op}: ciphertext at level {level} cannot go down {needed} level(s)")]
+    LevelTooLow {
+        /// The operation.
+        op: &'static str,
+        /// The ciphertext's level.
+        level: usize,
+        /// Levels needed.
+        needed: usize,
+    },
+    // ---- circuits ---------------------------------------------------------------------------
+    /// A circuit operand whose size does not match what the circuit was built for.
+    #[error("{circuit}: {what} is {got}, expected {expected}")]
+    CircuitDimension {
+        /// The circuit (for example `"linear_transform"`).
+        circuit: &'static str,
+        /// Which size (for example `"input ciphertexts"`, `"slots"`).
+        what: &'static str,
+        /// The size the circuit expects.
+        expected: usize,
+        /// The size given.
+        got: usize,
+    },
+    /// A matrix entry outside the matrix's shape.
+    #[error("matrix entry ({row}, {col}) lies outside a {rows} × {cols} matrix")]
+    MatrixEntry {
+        /// Row index given.
+        row: usize,
+        /// Column index given.
+        col: usize,
+        /// Number of rows.
+        rows: usize,
+        /// Number of columns.
+        cols: usize,
+    },
+    /// A slot layout (period, offset, baby-step size) that cannot hold the data.
+    #[error("{what} = {value} is invalid: expected {expected}")]
+    InvalidLayout {
+        /// The layout field.
+        what: &'static str,
+        /// The value given.
+        value: usize,
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// Pre-encoded diagonals in the wrong basis for the requested evaluation (double hoisting
+    /// multiplies in `Q·P`, the other paths in `Q`).
+    #[error("diagonals encoded in {} but the evaluation needs them in {}", if *.encoded_qp { "Q·P" } else { "Q" }, if *.required_qp { "Q·P" } else { "Q" })]
+    DiagonalBasis {
+        /// Whether the diagonals carry the special primes P.
+        encoded_qp: bool,
+        /// Whether the evaluation needs them.
+        required_qp: bool,
+    },
+    /// A polynomial degree outside the supported range.
+    #[error("polynomial degree {degree} is outside [{min}, {max}]")]
+    PolynomialDegree {
+        /// The degree given.
+        degree: usize,
+        /// Smallest supported degree.
+        min: usize,
+        /// Largest supported degree.
+        max: usize,
+    },
+    /// An interval `[a, b]` that is not finite or not increasing.
+    #[error("interval [{a}, {b}] is not a finite interval with a < b")]
+    InvalidInterval {
+        /// Left end.
+        a: f64,
+        /// Right end.
+        b: f64,
+    },
+    /// An iterative approximation (Remez exchange) that did not converge.
+    #[error("{what}: no convergence after {iterations} iterations (relative spread {spread:e})")]
+    ApproximationDiverged {
+        /// What was being approximated.
+        what: &'static str,
+        /// Iterations run.
+        iterations: usize,
+        /// Relative spread of the equioscillation levels at the end.
+        spread: f64,
+    },
 }

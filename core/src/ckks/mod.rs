@@ -23,9 +23,22 @@
 //! approximate numbers", ASIACRYPT 2017; J. H. Cheon, K. Han, A. Kim, M. Kim, Y. Song,
 //! "A full RNS variant of approximate homomorphic encryption", SAC 2018.
 
+pub mod bench;
+mod ciphertext;
+mod context;
 pub mod encoding;
+mod encryptor;
+mod evaluator;
+mod keys;
+mod keyswitch;
 pub mod params;
 pub mod security;
+
+pub use ciphertext::{Ciphertext, Plaintext};
+pub use context::CkksContext;
+pub use encryptor::{Decryptor, Encryptor};
+pub use evaluator::{Evaluator, SCALE_TOLERANCE};
+pub use keys::{EvaluationKeys, KeyGenerator, KeySwitchKey, PublicKey, SecretKey};
 
 pub use encoding::Encoder;
 pub use params::{Level, Params, ParamsLiteral};

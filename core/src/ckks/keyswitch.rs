@@ -1,0 +1,243 @@
+//! Hybrid key switching: digit decomposition with ModUp, the key inner product, and ModDown.
+//!
+//! At level `ℓ` a polynomial `c` (evaluation form over `Q_ℓ`) is split into the digits in use
+//! at that level; each digit's limbs go to coefficient form, are base-converted to the other
+//! primes of `Q_ℓ ∪ P` and brought back to evaluation form (ModUp). The extended digits
+//! `d_j` are multiplied with the key pairs and summed: `(Σ d_j·b_j, Σ d_j·a_j)` over
+//! `Q_ℓ ∪ P`, accumulated lazily in 128 bits and reduced once. ModDown takes each half back to
+//! `Q_ℓ`, dividing by `P`. Hoisted rotations reuse one decomposition: an automorphism in
+//! evaluation form is a permutation, so it is applied while reading the digits in the inner
+//! product.
+
+use super::context::CkksContext;
+use super::keys::KeySwitchKey;
+use super::params::Level;
+use crate::error::{Error, Result};
+use crate::math::modarith::Modulus;
+use crate::ring::{Automorphism, Eval, RnsPoly};
+use rayon::prelude::*;
+
+/// Coefficients per base-conversion task (a task converts this many coefficients of every
+/// limb; large enough to amortise the per-task set-up, small enough to balance two threads).
+const CONV_CHUNK: usize = 1 << 12;
+
+/// Coefficients per block of the key inner product (two 128-bit accumulators of this length
+/// live on the stack).
+const IP_BLOCK: usize = 256;
+
+/// Runs a base conversion over coefficient chunks in parallel.
+fn convert_parallel<'a>(
+    conv: &crate::math::rns::BaseConverter,
+    input: &[Vec<u64>],
+    output: impl Iterator<Item = &'a mut [u64]>,
+    n: usize,
+) -> Result<()> {
+    let chunks = n.div_ceil(CONV_CHUNK);
+    let mut per_chunk: Vec<Vec<&mut [u64]>> = (0..chunks).map(|_| Vec::new()).collect();
+    for limb in output {
+        for (c, s) in limb.chunks_mut(CONV_CHUNK).enumerate() {
+            per_chunk[c].push(s);
+        }
+    }
+    per_chunk
+        .into_par_iter()
+        .enumerate()
+        .try_for_each(|(c, mut outs)| {
+            let lo = c * CONV_CHUNK;
+            let hi = (lo + CONV_CHUNK).min(n);
+            let ins: Vec<&[u64]> = input.iter().map(|l| &l[lo..hi]).collect();
+            conv.convert(&ins, &mut outs)
+        })
+}
+
+impl CkksContext {
+    /// ModUp: the digits of `c` (evaluation form over `Q_ℓ`), each extended to `Q_ℓ ∪ P`.
+    pub(crate) fn decompose(&self, c: &RnsPoly<Eval>) -> Result<Vec<RnsPoly<Eval>>> {
+        let ring = self.ring();
+        let q_count = c.q_count();
+        let level = Level::new(q_count - 1);
+        let np = ring.num_p();
+        let plans = self.level_plans(level)?;
+        if !c.is_real() {
+            return Ok(plans
+                .modup
+                .iter()
+                .map(|_| RnsPoly::zero_eval(ring, q_count, np))
+                .collect());
+        }
+        let n = ring.n();
+        let ntt = ring.plans(q_count, np);
+        let mut out = Vec::with_capacity(plans.modup.len());
+        for up in &plans.modup {
+            // Digit limbs to coefficient form.
+            let mut coeff: Vec<Vec<u64>> = up.digit.clone().map(|t| c.limb(t).to_vec()).collect();
+            coeff
+                .par_iter_mut()
+                .zip(up.digit.clone().into_par_iter())
+                .try_for_each(|(l, t)| ntt[t].inverse(l))?;
+            // Extend to the level's other Q primes and P, written straight into the output
+            // polynomial's limbs, then take those limbs back to evaluation form.
+            let mut d = RnsPoly::zero_eval(ring, q_count, np);
+            let mut targets: Vec<(usize, &mut [u64])> = Vec::with_capacity(q_count + np);
+            for (t, limb) in d.data_mut().chunks_mut(n).enumerate() {
+                if up.digit.contains(&t) {
+                    limb.copy_from_slice(c.limb(t));
+                } else {
+                    targets.push((t, limb));
+                }
+            }
+            convert_parallel(
+                &up.conv,
+                &coeff,
+                targets.iter_mut().map(|(_, l)| &mut **l),
+                n,
+            )?;
+            targets
+                .into_par_iter()
+                .try_for_each(|(t, l)| ntt[t].forward(l))?;
+            out.push(d);
+        }
+        Ok(out)
+    }
+
+    /// `(Σ_j σ(d_j)·b_j, Σ_j σ(d_j)·a_j)` over `Q_ℓ ∪ P`, where `σ` is `auto` (identity if
+    /// `None`) applied to the decomposed digits as an evaluation-form permutation.
+    pub(crate) fn key_inner_product(
+        &self,
+        digits: &[RnsPoly<Eval>],
+        key: &KeySwitchKey,
+        auto: Option<&Automorphism>,
+    ) -> Result<(RnsPoly<Eval>, RnsPoly<Eval>)> {
+        let ring = self.ring();
+        let first = digits.first().ok_or(Error::LengthMismatch {
+            what: "key-switching digits",
+            expected: 1,
+            got: 0,
+        })?;
+        let (q_count, np) = (first.q_count(), first.p_count());
+        if digits.len() > key.digits.len() {
+            return Err(Error::LengthMismatch {
+                what: "key-switching key digits",
+                expected: digits.len(),
+                got: key.digits.len(),
+            });
+        }
+        let mut acc0 = RnsPoly::zero_eval(ring, q_count, np);
+        let mut acc1 = RnsPoly::zero_eval(ring, q_count, np);
+        if !first.is_real() {
+            return Ok((acc0, acc1));
+        }
+        let n = ring.n();
+        let nq_full = ring.num_q();
+        let moduli: Vec<&Modulus> = ring.moduli(q_count, np).collect();
+        let perm = auto.map(|a| a.eval_permutation());
+        let limb_body = |(t, (o0, o1)): (usize, (&mut [u64], &mut [u64]))| {
+            // Limb t of the Q_ℓ ∪ P layout is limb t (Q) or num_q + (t − q_count) (P) of the key.
+            let kt = if t < q_count {
+                t
+            } else {
+                nq_full + (t - q_count)
+            };
+            let m = moduli[t];
+            // Accumulate a block of coefficients in 128 bits on the stack, reduce once.
+            let mut s0 = [0u128; IP_BLOCK];
+            let mut s1 = [0u128; IP_BLOCK];
+            for start in (0..n).step_by(IP_BLOCK) {
+                let len = IP_BLOCK.min(n - start);
+                let (s0, s1) = (&mut s0[..len], &mut s1[..len]);
+                s0.fill(0);
+                s1.fill(0);
+                for (d, (b, a)) in digits.iter().zip(&key.digits) {
+                    let dl = d.limb(t);
+                    let bl = &b.limb(kt)[start..start + len];
+                    let al = &a.limb(kt)[start..start + len];
+                    match perm {
+                        Some(p) => {
+                            let p = &p[start..start + len];
+                            for i in 0..len {
+                                let x = u128::from(dl[p[i] as usize]);
+                                s0[i] += x * u128::from(bl[i]);
+                                s1[i] += x * u128::from(al[i]);
+                            }
+                        }
+                        None => {
+                            let dl = &dl[start..start + len];
+                            for i in 0..len {
+                                let x = u128::from(dl[i]);
+                                s0[i] += x * u128::from(bl[i]);
+                                s1[i] += x * u128::from(al[i]);
+                            }
+                        }
+                    }
+                }
+                for i in 0..len {
+                    o0[start + i] = m.reduce_u128(s0[i]);
+                    o1[start + i] = m.reduce_u128(s1[i]);
+                }
+            }
+        };
+        // dnum products of two words below 2^62 sum to less than dnum·2^124 < 2^128 for
+        // dnum ≤ 16, which `Params` guarantees.
+        acc0.data_mut()
+            .par_chunks_mut(n)
+            .zip(acc1.data_mut().par_chunks_mut(n))
+            .enumerate()
+            .for_each(limb_body);
+        Ok((acc0, acc1))
+    }
+
+    /// ModDown: `x / P` from `Q_ℓ ∪ P` to `Q_ℓ`, evaluation form in and out.
+    pub(crate) fn mod_down(&self, x: RnsPoly<Eval>) -> Result<RnsPoly<Eval>> {
+        let ring = self.ring();
+        let q_count = x.q_count();
+        let np = x.p_count();
+        let mut out = x;
+        if !out.is_real() {
+            out.drop_p();
+            return Ok(out);
+        }
+        let n = ring.n();
+        let plans = self.level_plans(Level::new(q_count - 1))?;
+        let ntt = ring.plans(q_count, np);
+        let mut p_coeff: Vec<Vec<u64>> = (0..np).map(|j| out.limb(q_count + j).to_vec()).collect();
+        p_coeff
+            .par_iter_mut()
+            .enumerate()
+            .try_for_each(|(j, l)| ntt[q_count + j].inverse(l))?;
+        let mut conv: Vec<Vec<u64>> = (0..q_count).map(|_| vec![0u64; n]).collect();
+        convert_parallel(
+            &plans.moddown,
+            &p_coeff,
+            conv.iter_mut().map(Vec::as_mut_slice),
+            n,
+        )?;
+        let moduli: Vec<&Modulus> = ring.moduli(q_count, 0).collect();
+        out.drop_p();
+        out.data_mut()
+            .par_chunks_mut(n)
+            .zip(conv.par_iter_mut())
+            .enumerate()
+            .try_for_each(|(i, (limb, c))| -> Result<()> {
+                ntt[i].forward(c)?;
+                let m = moduli[i];
+                let (w, ws) = plans.p_inv[i];
+                for (x, &y) in limb.iter_mut().zip(c.iter()) {
+                    *x = m.mul_shoup(m.sub(*x, y), w, ws);
+                }
+                Ok(())
+            })?;
+        Ok(out)
+    }
+
+    /// Switches `c` (evaluation form over `Q_ℓ`) with `key`: returns `(k0, k1)` over `Q_ℓ`
+    /// with `k0 + k1·s ≈ c·s'`.
+    pub(crate) fn key_switch(
+        &self,
+        c: &RnsPoly<Eval>,
+        key: &KeySwitchKey,
+    ) -> Result<(RnsPoly<Eval>, RnsPoly<Eval>)> {
+        let digits = self.decompose(c)?;
+        let (a0, a1) = self.key_inner_product(&digits, key, None)?;
+        Ok((self.mod_down(a0)?, self.mod_down(a1)?))
+    }
+}
