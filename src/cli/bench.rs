@@ -1,4 +1,4 @@
-//! `helrm bench ntt [--quick] [--json]`: how fast this machine runs the core NTT kernels.
+//! `helrm bench ntt|ops`: how fast this machine runs the NTT kernels and the CKKS operations.
 //!
 //! For n = 2^12, 2^14, 2^16 and the largest 50-bit and 60-bit NTT-friendly primes, prints the
 //! median wall time of one forward and one inverse transform (single thread) and the kernel
@@ -36,6 +36,49 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// CKKS operations at the top level of a parameter set (median wall time of each).
+    Ops {
+        /// Parameter set (see `helrm params list`).
+        #[arg(long, default_value = "helrm-n16-l10")]
+        params: String,
+        /// Timed repetitions per operation.
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `helrm bench ops` report.
+#[derive(Debug, Serialize)]
+pub struct OpsReport {
+    /// Parameter set name.
+    pub params: String,
+    /// Worker threads used.
+    pub threads: usize,
+    /// One entry per operation.
+    pub ops: Vec<helrm_core::ckks::bench::OpTiming>,
+}
+
+/// Runs `helrm bench ops`.
+///
+/// # Errors
+/// [`CliError::Input`] for an unknown parameter set or zero repetitions; [`CliError::Run`]
+/// if an operation fails.
+pub fn measure_ops(params: &str, reps: usize) -> Result<OpsReport, CliError> {
+    if reps == 0 {
+        return Err(CliError::Input("--reps: expected at least 1".into()));
+    }
+    let p = helrm_core::ckks::Params::preset(params)
+        .map_err(|e| CliError::Input(format!("--params: {e}")))?;
+    let ops =
+        helrm_core::ckks::bench::bench_ops(p, reps).map_err(|e| CliError::Run(e.to_string()))?;
+    Ok(OpsReport {
+        params: params.to_string(),
+        threads: rayon::current_num_threads(),
+        ops,
+    })
 }
 
 /// One measured configuration.
@@ -148,12 +191,51 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
             }
             Ok(())
         }
+        BenchCommand::Ops { params, reps, json } => {
+            let report = measure_ops(&params, reps)?;
+            if json {
+                let s = serde_json::to_string(&report)
+                    .map_err(|e| CliError::Run(format!("cannot encode JSON: {e}")))?;
+                println!("{s}");
+            } else {
+                println!(
+                    "CKKS operations at {} (top level), {} thread(s), median of {reps}",
+                    report.params, report.threads
+                );
+                println!("{:<20} {:>6} {:>12}", "op", "level", "median (ms)");
+                for o in &report.ops {
+                    println!(
+                        "{:<20} {:>6} {:>12.3}",
+                        o.op,
+                        o.level,
+                        o.median_ns as f64 / 1e6
+                    );
+                }
+            }
+            Ok(())
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ops_report_on_a_toy_set_and_bad_input() {
+        let r = measure_ops("toy-n10", 1).unwrap();
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["params"], "toy-n10");
+        assert_eq!(
+            v["ops"].as_array().unwrap().len(),
+            helrm_core::ckks::bench::OPS.len()
+        );
+        assert!(matches!(
+            measure_ops("no-such-set", 1),
+            Err(CliError::Input(_))
+        ));
+        assert!(matches!(measure_ops("toy-n10", 0), Err(CliError::Input(_))));
+    }
 
     #[test]
     fn quick_ntt_report_has_the_documented_json_shape() {
