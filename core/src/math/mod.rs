@@ -7,5 +7,6 @@ pub mod ntt;
 pub mod prime;
 pub mod bigint;
 mod simd;
+pub mod vecops;
 pub mod rns;
 pub mod sample;

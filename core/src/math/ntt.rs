@@ -308,7 +308,7 @@ fn shoup_lazy(x: u64, w: u64, ws: u64, q: u64) -> u64 {
     x.wrapping_mul(w).wrapping_sub(qhat.wrapping_mul(q))
 }
 
-/// `x ≥ c ? x − c : x`.
+/// `x ≥ c ? x − c : x` (for `x < c + 2^63`).
 #[inline(always)]
 fn csub(x: u64, c: u64) -> u64 {
     // Branch-free: when x < c the difference wraps above x.
@@ -323,7 +323,7 @@ fn fwd_stage(a: &mut [u64], w: &[u64], ws: &[u64], q: u64, half: usize, last: bo
     let bf = |x: &mut u64, y: &mut u64, w: u64, ws: u64| {
         let u = csub(simd::opaque(*x), two_q);
         let v = shoup_lazy(simd::opaque(*y), w, ws, q);
-        let (s, d) = (u + v, u + two_q - v);
+        let (s, d) = (u.wrapping_add(v), u.wrapping_add(two_q).wrapping_sub(v));
         if last {
             *x = csub(csub(s, two_q), q);
             *y = csub(csub(d, two_q), q);
@@ -375,8 +375,8 @@ fn inv_stage(a: &mut [u64], w: &[u64], ws: &[u64], q: u64, half: usize) {
     let two_q = 2 * q;
     let bf = |x: &mut u64, y: &mut u64, w: u64, ws: u64| {
         let (u, v) = (simd::opaque(*x), simd::opaque(*y));
-        *x = csub(u + v, two_q);
-        *y = shoup_lazy(u + two_q - v, w, ws, q);
+        *x = csub(u.wrapping_add(v), two_q);
+        *y = shoup_lazy(u.wrapping_add(two_q).wrapping_sub(v), w, ws, q);
     };
     for ((blk, &w), &ws) in a.chunks_exact_mut(2 * half).zip(w).zip(ws) {
         let (x, y) = blk.split_at_mut(half);
@@ -418,8 +418,9 @@ fn inverse_scalar(t: &Tables, a: &mut [u64]) {
     let (x, y) = a.split_at_mut(n / 2);
     for (x, y) in x.iter_mut().zip(y.iter_mut()) {
         let (u, v) = (*x, *y);
-        *x = csub(shoup_lazy(u + v, l.n_inv, l.n_inv_shoup, q), q);
-        *y = csub(shoup_lazy(u + two_q - v, l.w_n_inv, l.w_n_inv_shoup, q), q);
+        let (s, d) = (u.wrapping_add(v), u.wrapping_add(two_q).wrapping_sub(v));
+        *x = csub(shoup_lazy(s, l.n_inv, l.n_inv_shoup, q), q);
+        *y = csub(shoup_lazy(d, l.w_n_inv, l.w_n_inv_shoup, q), q);
     }
 }
 

@@ -6,7 +6,7 @@
 //! is the whole safety argument. On other architectures only the portable kernels exist.
 
 use crate::error::{Error, Result};
-use crate::math::ntt::{Tables, IFMA_MAX_MODULUS};
+use crate::math::ntt::Tables;
 use std::fmt;
 
 #[cfg(target_arch = "x86_64")]
@@ -159,7 +159,7 @@ impl Kernel {
         let _ = q;
         #[cfg(target_arch = "x86_64")]
         {
-            if cap >= Isa::Avx512Ifma && q < IFMA_MAX_MODULUS {
+            if cap >= Isa::Avx512Ifma && q < crate::math::ntt::IFMA_MAX_MODULUS {
                 if let Some(t) = x86::Ifma::try_new() {
                     return Kernel::Ifma(t);
                 }
@@ -238,5 +238,137 @@ pub(crate) fn inverse(kernel: Kernel, t: &Tables, a: &mut [u64]) -> bool {
             x86::ifma::inverse(tok, t, a);
             true
         }
+    }
+}
+
+/// Constants of the element-wise kernels (`math::vecops`) for one modulus.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct VecConsts {
+    /// The modulus.
+    pub(crate) q: u64,
+    /// `−q^{-1} mod 2^52` (IFMA Montgomery; 0 when `q` is even).
+    pub(crate) q_inv_neg52: u64,
+    /// `2^104 mod q` (IFMA Montgomery).
+    pub(crate) r2: u64,
+}
+
+impl VecConsts {
+    /// Constants for `q` (`2 ≤ q < 2^62`).
+    pub(crate) fn new(q: u64) -> Self {
+        // Newton's iteration doubles the correct low bits of q^{-1} mod 2^64 (q·q ≡ 1 mod 8).
+        let mut inv = q;
+        for _ in 0..5 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(q.wrapping_mul(inv)));
+        }
+        let q_inv_neg52 = if q % 2 == 1 {
+            inv.wrapping_neg() & ((1 << 52) - 1)
+        } else {
+            0
+        };
+        Self {
+            q,
+            q_inv_neg52,
+            r2: ((1u128 << 104) % u128::from(q)) as u64,
+        }
+    }
+}
+
+/// Element-wise `a + b mod q` with a SIMD kernel on a prefix; returns how many leading words
+/// it handled (a multiple of the lane count; 0 for the portable kernel).
+pub(crate) fn vec_add(kernel: Kernel, q: u64, a: &[u64], b: &[u64], out: &mut [u64]) -> usize {
+    let _ = (q, a, b, &out);
+    match kernel {
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512(tok) => {
+            x86::vec512::add(tok, q, a, b, out);
+            out.len() / 8 * 8
+        }
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Ifma(tok) => {
+            x86::vec512::add(tok.avx512(), q, a, b, out);
+            out.len() / 8 * 8
+        }
+        _ => 0,
+    }
+}
+
+/// Element-wise `a − b mod q`; as [`vec_add`].
+pub(crate) fn vec_sub(kernel: Kernel, q: u64, a: &[u64], b: &[u64], out: &mut [u64]) -> usize {
+    let _ = (q, a, b, &out);
+    match kernel {
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512(tok) => {
+            x86::vec512::sub(tok, q, a, b, out);
+            out.len() / 8 * 8
+        }
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Ifma(tok) => {
+            x86::vec512::sub(tok.avx512(), q, a, b, out);
+            out.len() / 8 * 8
+        }
+        _ => 0,
+    }
+}
+
+/// Element-wise `a·w mod q` for a fixed `w < q` with its 64-bit and (when `q < 2^50`) 52-bit
+/// Shoup quotients; as [`vec_add`].
+pub(crate) fn vec_mul_scalar(
+    kernel: Kernel,
+    q: u64,
+    a: &[u64],
+    w: (u64, u64, u64),
+    out: &mut [u64],
+) -> usize {
+    let _ = (q, a, w, &out);
+    match kernel {
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512(tok) => {
+            x86::vec512::mul_scalar(tok, q, a, w.0, w.1, out);
+            out.len() / 8 * 8
+        }
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Ifma(tok) => {
+            x86::vec512::mul_scalar_ifma(tok, q, a, w.0, w.2, out);
+            out.len() / 8 * 8
+        }
+        _ => 0,
+    }
+}
+
+/// Element-wise `a·b mod q` (IFMA Montgomery for odd `q < 2^50`); as [`vec_add`].
+pub(crate) fn vec_mul(
+    kernel: Kernel,
+    c: &VecConsts,
+    a: &[u64],
+    b: &[u64],
+    out: &mut [u64],
+) -> usize {
+    let _ = (c, a, b, &out);
+    match kernel {
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Ifma(tok) if c.q % 2 == 1 => {
+            x86::vec512::mul_ifma(tok, c, a, b, out);
+            out.len() / 8 * 8
+        }
+        _ => 0,
+    }
+}
+
+/// Element-wise `acc + a·b mod q` (IFMA Montgomery for odd `q < 2^50`); as [`vec_add`].
+pub(crate) fn vec_mul_add(
+    kernel: Kernel,
+    c: &VecConsts,
+    a: &[u64],
+    b: &[u64],
+    acc: &mut [u64],
+) -> usize {
+    let _ = (c, a, b, &acc);
+    match kernel {
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Ifma(tok) if c.q % 2 == 1 => {
+            x86::vec512::mul_add_ifma(tok, c, a, b, acc);
+            acc.len() / 8 * 8
+        }
+        _ => 0,
     }
 }

@@ -171,7 +171,7 @@ impl Lanes8 for Ops64 {
 /// the 1-uop instruction.
 #[target_feature(enable = "avx512f")]
 #[inline]
-fn mul_epu32_opaque(a: __m512i, b: __m512i) -> __m512i {
+pub(super) fn mul_epu32_opaque(a: __m512i, b: __m512i) -> __m512i {
     let r: __m512i;
     // SAFETY: register-only arithmetic without memory access or flag changes; AVX-512 F is
     // enabled for this function.
