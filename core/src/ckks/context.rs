@@ -42,7 +42,13 @@ pub struct CkksContext {
     p_mod_q: Vec<u64>,
     autos: Mutex<BTreeMap<GaloisElement, Arc<Automorphism>>>,
     ids: IdAllocator,
+    /// Reusable residue buffers for key-switching temporaries (fresh multi-megabyte
+    /// allocations cost page faults and zeroing on every operation).
+    scratch: Mutex<Vec<Vec<u64>>>,
 }
+
+/// Most buffers the scratch pool keeps (a hoisted key switch at dnum = 4 holds about a dozen).
+const SCRATCH_KEEP: usize = 32;
 
 impl CkksContext {
     /// Builds the context; `backend` selects real arithmetic or shapes only.
@@ -103,6 +109,7 @@ impl CkksContext {
             p_mod_q,
             autos: Mutex::new(BTreeMap::new()),
             ids: IdAllocator::default(),
+            scratch: Mutex::new(Vec::new()),
         }))
     }
 
@@ -140,6 +147,31 @@ impl CkksContext {
 
     pub(crate) fn p_mod_q(&self) -> &[u64] {
         &self.p_mod_q
+    }
+
+    /// A buffer of `words` words with unspecified contents (the caller overwrites it).
+    pub(crate) fn take_scratch(&self, words: usize) -> Vec<u64> {
+        let mut pool = self.scratch.lock().unwrap_or_else(PoisonError::into_inner);
+        // Prefer a buffer that already has the capacity.
+        let pos = pool.iter().position(|b| b.capacity() >= words);
+        let mut v = match pos {
+            Some(i) => pool.swap_remove(i),
+            None => pool.pop().unwrap_or_default(),
+        };
+        drop(pool);
+        v.resize(words, 0);
+        v
+    }
+
+    /// Returns a buffer to the pool.
+    pub(crate) fn give_scratch(&self, v: Vec<u64>) {
+        if v.capacity() == 0 {
+            return;
+        }
+        let mut pool = self.scratch.lock().unwrap_or_else(PoisonError::into_inner);
+        if pool.len() < SCRATCH_KEEP {
+            pool.push(v);
+        }
     }
 
     /// The next object id (program order), for trace events and fresh ciphertexts.

@@ -771,6 +771,7 @@ impl Evaluator {
             let c1 = self.ctx.mod_down(a1)?;
             outs.push(self.fresh(vec![c0, c1], ct.scale, ct.slots));
         }
+        self.ctx.recycle(digits);
         self.emit(t0, || {
             let mut inputs = vec![ct_ref(ct)];
             for (_, k, key) in &plan {

@@ -77,7 +77,8 @@ impl CkksContext {
                 .try_for_each(|(l, t)| ntt[t].inverse(l))?;
             // Extend to the level's other Q primes and P, written straight into the output
             // polynomial's limbs, then take those limbs back to evaluation form.
-            let mut d = RnsPoly::zero_eval(ring, q_count, np);
+            let mut d =
+                RnsPoly::from_scratch(ring, q_count, np, self.take_scratch((q_count + np) * n));
             let mut targets: Vec<(usize, &mut [u64])> = Vec::with_capacity(q_count + np);
             for (t, limb) in d.data_mut().chunks_mut(n).enumerate() {
                 if up.digit.contains(&t) {
@@ -122,12 +123,18 @@ impl CkksContext {
                 got: key.digits.len(),
             });
         }
-        let mut acc0 = RnsPoly::zero_eval(ring, q_count, np);
-        let mut acc1 = RnsPoly::zero_eval(ring, q_count, np);
         if !first.is_real() {
-            return Ok((acc0, acc1));
+            return Ok((
+                RnsPoly::zero_eval(ring, q_count, np),
+                RnsPoly::zero_eval(ring, q_count, np),
+            ));
         }
         let n = ring.n();
+        // Every residue of the accumulators is written below.
+        let mut acc0 =
+            RnsPoly::from_scratch(ring, q_count, np, self.take_scratch((q_count + np) * n));
+        let mut acc1 =
+            RnsPoly::from_scratch(ring, q_count, np, self.take_scratch((q_count + np) * n));
         let nq_full = ring.num_q();
         let moduli: Vec<&Modulus> = ring.moduli(q_count, np).collect();
         let perm = auto.map(|a| a.eval_permutation());
@@ -204,18 +211,13 @@ impl CkksContext {
             .par_iter_mut()
             .enumerate()
             .try_for_each(|(j, l)| ntt[q_count + j].inverse(l))?;
-        let mut conv: Vec<Vec<u64>> = (0..q_count).map(|_| vec![0u64; n]).collect();
-        convert_parallel(
-            &plans.moddown,
-            &p_coeff,
-            conv.iter_mut().map(Vec::as_mut_slice),
-            n,
-        )?;
+        let mut conv_buf = self.take_scratch(q_count * n);
+        convert_parallel(&plans.moddown, &p_coeff, conv_buf.chunks_mut(n), n)?;
         let moduli: Vec<&Modulus> = ring.moduli(q_count, 0).collect();
         out.drop_p();
         out.data_mut()
             .par_chunks_mut(n)
-            .zip(conv.par_iter_mut())
+            .zip(conv_buf.par_chunks_mut(n))
             .enumerate()
             .try_for_each(|(i, (limb, c))| -> Result<()> {
                 ntt[i].forward(c)?;
@@ -226,7 +228,15 @@ impl CkksContext {
                 }
                 Ok(())
             })?;
+        self.give_scratch(conv_buf);
         Ok(out)
+    }
+
+    /// Returns decomposed digits to the scratch pool.
+    pub(crate) fn recycle(&self, polys: Vec<RnsPoly<Eval>>) {
+        for p in polys {
+            self.give_scratch(p.into_data());
+        }
     }
 
     /// Switches `c` (evaluation form over `Q_ℓ`) with `key`: returns `(k0, k1)` over `Q_ℓ`
@@ -238,6 +248,7 @@ impl CkksContext {
     ) -> Result<(RnsPoly<Eval>, RnsPoly<Eval>)> {
         let digits = self.decompose(c)?;
         let (a0, a1) = self.key_inner_product(&digits, key, None)?;
+        self.recycle(digits);
         Ok((self.mod_down(a0)?, self.mod_down(a1)?))
     }
 }

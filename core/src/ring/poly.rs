@@ -230,6 +230,35 @@ impl<F: Form> RnsPoly<F> {
         })
     }
 
+    /// Wraps a residue buffer whose contents the caller will overwrite in full (scratch
+    /// reuse): no validation, the length must be `(q_count + p_count)·N` in a real context
+    /// and 0 in a symbolic one.
+    pub(crate) fn from_scratch(
+        ctx: &RingContext,
+        q_count: usize,
+        p_count: usize,
+        mut data: Vec<u64>,
+    ) -> Self {
+        let words = if ctx.is_real() {
+            (q_count + p_count) * ctx.n()
+        } else {
+            0
+        };
+        data.resize(words, 0);
+        Self {
+            n: ctx.n(),
+            q_count,
+            p_count,
+            data,
+            form: PhantomData,
+        }
+    }
+
+    /// The residue buffer, for reuse.
+    pub(crate) fn into_data(self) -> Vec<u64> {
+        self.data
+    }
+
     fn check_same_shape(&self, other: &Self, op: &'static str) -> Result<()> {
         if self.q_count != other.q_count || self.p_count != other.p_count || self.n != other.n {
             return Err(Error::ShapeMismatch {
