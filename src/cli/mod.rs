@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod params;
+mod trace;
 
 /// Top-level command line.
 #[derive(Debug, Parser)]
@@ -30,6 +31,8 @@ pub enum Command {
     Params(params::ParamsArgs),
     /// Measured speed of core kernels on this machine: `helrm bench ntt [--quick] [--json]`.
     Bench(bench::BenchArgs),
+    /// Summarise or compare operation traces.
+    Trace(trace::TraceArgs),
 }
 
 /// Errors a subcommand reports; each maps to an exit code.
@@ -72,5 +75,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         )),
         Command::Params(args) => params::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Trace(args) => trace::run(args),
     }
 }
