@@ -237,8 +237,9 @@ pub enum ObjectKey {
     /// A twiddle table (absent with on-the-fly twiddles).
     Twiddle(TwiddleTable),
     /// A temporary of the operation being lowered (numbered from 0 within one
-    /// [`Lowered`]; dead once the operation is done).
-    Temp(u32),
+    /// [`Lowered`]; the engine renumbers them uniquely per run; dead once the operation is
+    /// done).
+    Temp(u64),
 }
 
 /// One object a kernel reads or writes.
@@ -494,7 +495,7 @@ struct Work {
 
 impl Builder<'_> {
     fn temp(&mut self, bytes: u64) -> Access {
-        let key = ObjectKey::Temp(self.out.temps);
+        let key = ObjectKey::Temp(u64::from(self.out.temps));
         self.out.temps += 1;
         Access {
             key,

@@ -119,13 +119,13 @@ fn mul_relin_reads_its_operands_and_key_and_writes_its_result() {
 }
 
 trait TempId {
-    fn clone_temp(&self) -> u32;
+    fn clone_temp(&self) -> u64;
 }
 impl TempId for ObjectKey {
-    fn clone_temp(&self) -> u32 {
+    fn clone_temp(&self) -> u64 {
         match self {
             ObjectKey::Temp(t) => *t,
-            _ => u32::MAX,
+            _ => u64::MAX,
         }
     }
 }
