@@ -93,4 +93,74 @@ pub enum Error {
         /// The label found.
         label: u8,
     },
+    // ---- dlrm -------------------------------------------------------------------------------
+    /// A DLRM configuration or weight set that is not consistent (widths that do not chain,
+    /// a weight count that does not match its layer, a non-finite weight, …).
+    #[error("model field `{field}`: expected {expected}, found {found}")]
+    InvalidModel {
+        /// Field path (`"top[0].inputs"`, `"weights.bottom[1].bias"`, `"weights.tables[3][17]"`).
+        field: String,
+        /// What is required there.
+        expected: String,
+        /// What was given.
+        found: String,
+    },
+    /// A model file whose content fails validation (format, version, shapes, values).
+    #[error("{file}: field `{field}`: expected {expected}, found {found}")]
+    ModelFile {
+        /// The model file.
+        file: String,
+        /// Field path in the file (`"version"`, `"config.top[0].inputs"`, `"weights.top[1].bias"`).
+        field: String,
+        /// What is required there.
+        expected: String,
+        /// What the file holds.
+        found: String,
+    },
+    /// A model file that is not JSON of the model schema (syntax, a missing, unknown or
+    /// mistyped key; serde's message names it).
+    #[error("{file}:{line}:{column}: {source}")]
+    ModelJson {
+        /// The model file.
+        file: String,
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+        /// The parser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// An unknown named model configuration.
+    #[error("unknown model configuration `{name}` (known: {known})")]
+    UnknownConfig {
+        /// The name asked for.
+        name: String,
+        /// The names that exist, comma-separated.
+        known: String,
+    },
+    /// An operation that needs polynomial activations met the exact (training-only) ReLU.
+    #[error("layer {layer}: activation `{activation}` is not a polynomial; replace it with a composite approximation first")]
+    NotPolynomial {
+        /// The layer (`"top[1]"`).
+        layer: String,
+        /// The activation's name.
+        activation: &'static str,
+    },
+    /// An operation that needs calibration ranges on a model that has none.
+    #[error("{what} needs a calibrated model (run Dlrm::calibrate first)")]
+    MissingCalibration {
+        /// The operation.
+        what: &'static str,
+    },
+    /// Training produced a non-finite loss.
+    #[error("training diverged at epoch {epoch}, batch {batch}: loss {loss}")]
+    TrainingDiverged {
+        /// 0-based epoch.
+        epoch: usize,
+        /// 0-based batch within the epoch.
+        batch: usize,
+        /// The loss value.
+        loss: f64,
+    },
 }

@@ -1,6 +1,7 @@
 //! helrm-workloads: datasets, DLRM models, HE-LRM embedding lookups and the DLRM → CKKS plan.
 
 pub mod data;
+pub mod dlrm;
 pub mod embed;
 pub mod error;
 
