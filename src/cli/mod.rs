@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod params;
 mod trace;
+mod train;
 
 /// Top-level command line.
 #[derive(Debug, Parser)]
@@ -33,6 +34,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Summarise or compare operation traces.
     Trace(trace::TraceArgs),
+    /// Train a plaintext DLRM on the shipped UCI or Criteo data and save it.
+    Train(train::TrainArgs),
 }
 
 /// Errors a subcommand reports; each maps to an exit code.
@@ -76,5 +79,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Params(args) => params::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Trace(args) => trace::run(args),
+        Command::Train(args) => train::run(args),
     }
 }
