@@ -287,14 +287,34 @@ fn composite_relu_approximates_relu_and_counts_levels() {
         assert!((relu.eval(x) - want).abs() < 1e-2 * x.abs().max(1.0), "{x}");
     }
     assert_eq!(relu.eval(0.0), 0.0);
-    // prescale 1 + 8 stages × 2 + product by x 1
-    assert_eq!(relu.depth(), 1 + 16 + 1);
-    // Orion's composite sign (degrees 15, 15, 27 on [−1, 1]) → 1 + 4 + 4 + 5 + 1 = 15 levels.
-    let stages = [15usize, 15, 27]
+    // 8 stages × 2 + the product by x; the prescale is folded into the linear layers.
+    assert_eq!(relu.depth(), 16 + 1);
+    // Orion's composite sign (degrees 15, 15, 27 on [−1, 1]) → 4 + 4 + 5 + 1 = 14 levels, as
+    // core::circuits::activation counts it.
+    let stages: Vec<ChebPoly> = [15usize, 15, 27]
         .iter()
         .map(|&n| ChebPoly::new(-1.0, 1.0, vec![0.0; n + 1]).unwrap())
         .collect();
-    assert_eq!(Composite::relu(stages, 2.0).unwrap().depth(), 15);
+    assert_eq!(Composite::relu(stages.clone(), 2.0).unwrap().depth(), 14);
+    assert_eq!(
+        Composite::relu_from_step(stages.clone(), 2.0)
+            .unwrap()
+            .depth(),
+        14
+    );
+    assert_eq!(
+        Composite::new(stages, 2.0, CompositeOutput::Value)
+            .unwrap()
+            .depth(),
+        13
+    );
+    // The step form (last stage folded into (1 + p)/2) computes the same function.
+    let mut step_stages = vec![sign_step(); 8];
+    step_stages.push(ChebPoly::new(-1.0, 1.0, vec![0.5, 0.5]).unwrap());
+    let from_step = Composite::relu_from_step(step_stages, 4.0).unwrap();
+    for x in [-3.0, -0.7, 0.0, 0.2, 1.5, 3.3] {
+        assert!((from_step.eval(x) - relu.eval(x)).abs() < 1e-14, "{x}");
+    }
     assert!(matches!(
         Composite::new(vec![], 1.0, CompositeOutput::Value),
         Err(Error::InvalidParameter { name: "stages", .. })
@@ -319,6 +339,16 @@ fn activation_derivatives_match_finite_differences() {
             Composite::new(vec![sign_step(), sign_step()], 3.0, CompositeOutput::Value).unwrap(),
         ),
         Activation::Composite(Composite::relu(vec![sign_step(); 3], 2.5).unwrap()),
+        Activation::Composite(
+            Composite::relu_from_step(
+                vec![
+                    sign_step(),
+                    ChebPoly::new(-1.0, 1.0, vec![0.5, 0.5]).unwrap(),
+                ],
+                1.5,
+            )
+            .unwrap(),
+        ),
     ];
     let h = 1e-6;
     for a in &acts {
@@ -421,7 +451,11 @@ fn calibration_covers_values_and_drives_composite_relu() {
     );
     let mut m = Dlrm::new(cfg, 4).unwrap();
     assert!(matches!(
-        m.relu_to_composite(&[sign_step()], CALIBRATION_MARGIN),
+        m.relu_to_composite(
+            &[sign_step()],
+            CompositeOutput::ReluFromSign,
+            CALIBRATION_MARGIN
+        ),
         Err(Error::MissingCalibration { .. })
     ));
     assert!(matches!(m.export(), Err(Error::NotPolynomial { .. })));
@@ -440,8 +474,20 @@ fn calibration_covers_values_and_drives_composite_relu() {
     assert_eq!(cal.bottom[0].input.min, -1.0);
     assert_eq!(cal.bottom[0].input.max, 1.0);
     m.set_calibration(Some(cal.clone())).unwrap();
+    assert!(matches!(
+        m.relu_to_composite(&[sign_step()], CompositeOutput::Value, CALIBRATION_MARGIN),
+        Err(Error::InvalidParameter { name: "output", .. })
+    ));
+    assert!(matches!(
+        m.relu_to_composite(&[sign_step()], CompositeOutput::ReluFromSign, 0.0),
+        Err(Error::InvalidParameter { name: "margin", .. })
+    ));
     let changed = m
-        .relu_to_composite(&vec![sign_step(); 6], CALIBRATION_MARGIN)
+        .relu_to_composite(
+            &vec![sign_step(); 6],
+            CompositeOutput::ReluFromSign,
+            CALIBRATION_MARGIN,
+        )
         .unwrap();
     assert_eq!(changed, 3); // bottom 13→8, 8→4, top 16→8 (the last top layer is identity)
     let Activation::Composite(c) = &m.config().bottom[0].activation else {
@@ -465,9 +511,17 @@ fn calibration_covers_values_and_drives_composite_relu() {
     assert_eq!(ex.top[0].ranges, Some(cal.top[0]));
     assert_eq!(ex.calibration_samples, 120);
     assert_eq!(ex.calibration_margin, 2.0);
-    // composite depth 1 + 6·2 + 1 = 14, + 1 for the linear layer
-    assert_eq!(ex.bottom[0].depth, 15);
-    assert_eq!(ex.depth.total, 15 + 15 + 15 + 1);
+    // composite depth 6·2 + 1 = 13, + 1 for the linear layer
+    assert_eq!(ex.bottom[0].depth, 14);
+    assert_eq!(ex.depth.total, 14 + 14 + 14 + 1);
+    // The converted model computes (nearly) what the exact-ReLU model computed.
+    let approx = m.predict_logits(&data).unwrap();
+    let worst = logits
+        .iter()
+        .zip(&approx)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 0.1, "{worst}");
     assert_eq!(ex.layout.total_rows(), 3 * 4 + 9 + 3 * 6);
     // Wrong-shaped calibration is refused.
     let mut bad = cal;

@@ -4,7 +4,10 @@
 //!   activation), [`Activation::Poly`] (a [`ChebPoly`]: Chebyshev series on an interval);
 //! - [`Activation::Composite`]: a [`Composite`] of Chebyshev stages after input pre-scaling —
 //!   the hook for the composite minimax ReLU of `helrm_core::circuits::activation`
-//!   (`relu(x) = x · (1 + sign(x / B)) / 2`, `B` from calibration with a margin);
+//!   (`relu(x) = x · step(x / B)`, `B` from calibration with a margin). That module's
+//!   `CompositeRelu::stages()` are Chebyshev polynomials on `[−1, 1]` whose composition is
+//!   already `step = (1 + sign)/2`: convert each (`ChebPoly::new(a, b, coeffs)`) and use
+//!   [`CompositeOutput::ReluFromStep`];
 //! - [`Activation::Relu`]: the exact `max(x, 0)`, **for training only**. It is not a
 //!   polynomial, so [`Activation::depth`] is `None` and the encrypted export refuses it until
 //!   [`crate::dlrm::Dlrm::relu_to_composite`] has replaced it by a [`Composite`] (Orion's flow:
@@ -15,8 +18,12 @@
 //! - a [`ChebPoly`] of degree `n`: `⌈log2(n + 1)⌉` (baby-step giant-step evaluation in the
 //!   Chebyshev basis), plus 1 for the affine change of variable into `[−1, 1]` when its interval
 //!   is not `[−1, 1]` (a plan may fold that map into the preceding linear layer and save it);
-//! - a [`Composite`]: 1 for the pre-scaling `x / B` when `B ≠ 1`, the sum of its stages, and 1
-//!   for the final product by `x` in the ReLU form.
+//! - a [`Composite`]: the sum of its stages, plus 1 for the final product by `x` in the ReLU
+//!   forms. The pre-scaling `x / B` costs no level: the plan folds `1/B` into the preceding
+//!   linear layer (and, for the ReLU forms, `B` into the following one, since
+//!   `x · step(x / B) = B · (y · step(y))` with `y = x / B`). This is how
+//!   `helrm_core::circuits::activation` counts too: degrees `[15, 15, 27]` give
+//!   `4 + 4 + 5 + 1 = 14` levels (Orion's "about 15" counts the pre-scaling as a level).
 
 use serde::{Deserialize, Serialize};
 
@@ -204,14 +211,26 @@ pub enum CompositeOutput {
     Value,
     /// `x · (1 + g) / 2`: ReLU when `g ≈ sign(x / B)`.
     ReluFromSign,
+    /// `x · g`: ReLU when `g ≈ step(x / B) = (1 + sign(x / B)) / 2` (the form of
+    /// `helrm_core::circuits::activation::CompositeRelu`, whose last stage is folded into the
+    /// step).
+    ReluFromStep,
+}
+
+impl CompositeOutput {
+    /// True for the two ReLU forms.
+    pub fn is_relu(self) -> bool {
+        !matches!(self, Self::Value)
+    }
 }
 
 /// Polynomials composed after input pre-scaling: `g = p_m(… p_1(x / input_bound))`, output
-/// `g` or `x · (1 + g) / 2` ([`CompositeOutput`]).
+/// `g`, `x · (1 + g) / 2` or `x · g` ([`CompositeOutput`]).
 ///
-/// This is the hook for `helrm_core::circuits::activation`'s composite minimax sign
-/// approximation (Orion/HE-LRM: degrees 15, 15, 27 on `[−1, 1]`): pass its stages to
-/// [`Composite::relu`] with `B` = margin × the calibrated input bound.
+/// This is the hook for `helrm_core::circuits::activation`'s composite minimax ReLU
+/// (Orion/HE-LRM: sign degrees 15, 15, 27 on `[−1, 1]`): pass its stages with
+/// [`CompositeOutput::ReluFromStep`] and `B` = margin × the calibrated input bound, or
+/// through [`crate::dlrm::Dlrm::relu_to_composite`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "CompositeRepr", into = "CompositeRepr")]
 pub struct Composite {
@@ -282,6 +301,15 @@ impl Composite {
         Self::new(sign_stages, bound, CompositeOutput::ReluFromSign)
     }
 
+    /// ReLU as `x · step(x / bound)` with `step` approximated by the composition of
+    /// `step_stages` (the form of `helrm_core::circuits::activation::CompositeRelu`).
+    ///
+    /// # Errors
+    /// As [`Composite::new`].
+    pub fn relu_from_step(step_stages: Vec<ChebPoly>, bound: f64) -> Result<Self> {
+        Self::new(step_stages, bound, CompositeOutput::ReluFromStep)
+    }
+
     /// The stages, applied first to last.
     pub fn stages(&self) -> &[ChebPoly] {
         &self.stages
@@ -299,9 +327,7 @@ impl Composite {
 
     /// Levels an encrypted evaluation consumes (see the module's depth rules).
     pub fn depth(&self) -> u32 {
-        u32::from(self.input_bound != 1.0)
-            + self.stages.iter().map(ChebPoly::depth).sum::<u32>()
-            + u32::from(self.output == CompositeOutput::ReluFromSign)
+        self.stages.iter().map(ChebPoly::depth).sum::<u32>() + u32::from(self.output.is_relu())
     }
 
     /// The composite at `x`.
@@ -313,6 +339,7 @@ impl Composite {
         match self.output {
             CompositeOutput::Value => g,
             CompositeOutput::ReluFromSign => 0.5 * x * (1.0 + g),
+            CompositeOutput::ReluFromStep => x * g,
         }
     }
 
@@ -328,6 +355,7 @@ impl Composite {
         match self.output {
             CompositeOutput::Value => (g, dg),
             CompositeOutput::ReluFromSign => (0.5 * x * (1.0 + g), 0.5 * (1.0 + g) + 0.5 * x * dg),
+            CompositeOutput::ReluFromStep => (x * g, g + x * dg),
         }
     }
 }

@@ -12,7 +12,7 @@ use rand_core::{RngCore, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::activation::{Activation, ChebPoly, Composite};
+use super::activation::{Activation, ChebPoly, Composite, CompositeOutput};
 use super::calibrate::Calibration;
 use super::config::{invalid, DlrmConfig, LayerConfig};
 use crate::data::{Dataset, Standardizer};
@@ -630,17 +630,25 @@ impl Dlrm {
             .collect())
     }
 
-    /// Replaces every exact ReLU by the composite `x · (1 + sign(x / B)) / 2` with `sign`
-    /// approximated by `sign_stages` and `B = margin ×` the largest pre-activation magnitude the
-    /// calibration saw in that layer (1 if it saw only zeros). Returns how many layers changed.
+    /// Replaces every exact ReLU by a composite ReLU built from `stages` in the ReLU form
+    /// `output` (`x · (1 + sign(x / B)) / 2` or `x · step(x / B)`), with
+    /// `B = margin ×` the largest pre-activation magnitude the calibration saw in that layer
+    /// (1 if it saw only zeros). Returns how many layers changed.
     ///
-    /// This is the hook for `helrm_core::circuits::activation`'s composite minimax sign; use
+    /// This is the hook for `helrm_core::circuits::activation::CompositeRelu`: convert its
+    /// stages to [`ChebPoly`] and pass [`CompositeOutput::ReluFromStep`]; use
     /// [`CALIBRATION_MARGIN`] (2, as Orion does) for `margin`.
     ///
     /// # Errors
     /// [`Error::MissingCalibration`] when the model has no calibration;
-    /// [`Error::InvalidParameter`] for no stages or a margin that is not finite and positive.
-    pub fn relu_to_composite(&mut self, sign_stages: &[ChebPoly], margin: f64) -> Result<usize> {
+    /// [`Error::InvalidParameter`] for no stages, a margin that is not finite and positive, or
+    /// `output` = [`CompositeOutput::Value`] (`name: "output"`, not a ReLU form).
+    pub fn relu_to_composite(
+        &mut self,
+        stages: &[ChebPoly],
+        output: CompositeOutput,
+        margin: f64,
+    ) -> Result<usize> {
         let Some(cal) = &self.calibration else {
             return Err(Error::MissingCalibration {
                 what: "relu_to_composite",
@@ -653,6 +661,13 @@ impl Dlrm {
                 expected: "a finite positive margin",
             });
         }
+        if !output.is_relu() {
+            return Err(Error::InvalidParameter {
+                name: "output",
+                value: 0.0,
+                expected: "a ReLU output form (relu_from_sign or relu_from_step)",
+            });
+        }
         let mut changed = 0;
         for (layers, ranges) in [
             (&mut self.config.bottom, &cal.bottom),
@@ -663,7 +678,7 @@ impl Dlrm {
                     let m = r.pre_activation.abs_max();
                     let bound = if m > 0.0 { margin * m } else { 1.0 };
                     l.activation =
-                        Activation::Composite(Composite::relu(sign_stages.to_vec(), bound)?);
+                        Activation::Composite(Composite::new(stages.to_vec(), bound, output)?);
                     changed += 1;
                 }
             }
