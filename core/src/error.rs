@@ -465,4 +465,158 @@ pub enum Error {
         /// Relative spread of the equioscillation levels at the end.
         spread: f64,
     },
+    // ---- serialization ----------------------------------------------------------------------
+    /// Reading or writing a serialized object failed in the operating system.
+    #[error("I/O failed while {during} ({kind:?}): {message}")]
+    Io {
+        /// What was being done ("reading", "writing", "renaming the temporary file", ...).
+        during: &'static str,
+        /// The operating system's error kind.
+        kind: std::io::ErrorKind,
+        /// The operating system's message.
+        message: String,
+    },
+    /// An error while saving or loading the file at `path`.
+    #[error("{path}: {source}")]
+    InFile {
+        /// The file's path.
+        path: String,
+        /// What went wrong.
+        source: Box<Error>,
+    },
+    /// The input does not start with the magic `HLRM` of a serialized helrm object.
+    #[error(
+        "not a helrm object: it starts with bytes {found:02x?}, expected 48 4c 52 4d (\"HLRM\")"
+    )]
+    BadMagic {
+        /// The first four bytes.
+        found: [u8; 4],
+    },
+    /// An object format version this reader does not support.
+    #[error("object format version {major}.{minor} is not supported (this reader reads {supported_major}.0 to {supported_major}.{supported_minor})")]
+    UnsupportedVersion {
+        /// Major version in the file.
+        major: u16,
+        /// Minor version in the file.
+        minor: u16,
+        /// The major version this reader supports.
+        supported_major: u16,
+        /// The newest minor version this reader supports.
+        supported_minor: u16,
+    },
+    /// A serialized object of another kind than the loader reads.
+    #[error("expected a serialized {expected}, found a {found} (kind code {code})")]
+    WrongObjectKind {
+        /// The kind the loader reads.
+        expected: &'static str,
+        /// The kind in the file (`"unknown"` for an unknown code).
+        found: &'static str,
+        /// The kind code in the file.
+        code: u8,
+    },
+    /// An object made for other parameters than the context it is loaded into.
+    #[error(
+        "object was made for parameters with fingerprint {found}, but the context has {expected}"
+    )]
+    ParamsMismatch {
+        /// The context's parameter fingerprint.
+        expected: String,
+        /// The fingerprint in the file.
+        found: String,
+    },
+    /// The input ends inside a field.
+    #[error("truncated at byte offset {offset}: {what} needs {needed} bytes")]
+    Truncated {
+        /// The field being read.
+        what: &'static str,
+        /// Byte offset where the field starts.
+        offset: u64,
+        /// Bytes the field needs.
+        needed: u64,
+    },
+    /// Bytes after the end of a serialized object.
+    #[error("unexpected bytes after the end of the object at byte offset {offset}")]
+    TrailingBytes {
+        /// Byte offset of the first extra byte.
+        offset: u64,
+    },
+    /// The stored checksum does not match the bytes read (a bit flip or a partial overwrite).
+    #[error("checksum mismatch at byte offset {offset}: stored {stored}, computed {computed}")]
+    ChecksumMismatch {
+        /// Byte offset of the stored checksum.
+        offset: u64,
+        /// The stored SHA-256, in hex.
+        stored: String,
+        /// The SHA-256 of the bytes read, in hex.
+        computed: String,
+    },
+    /// A field of a serialized object with a value that is invalid for the context.
+    #[error("invalid {what} at byte offset {offset}: found {found}, expected {expected}")]
+    Corrupt {
+        /// The field.
+        what: &'static str,
+        /// Byte offset of the field.
+        offset: u64,
+        /// The value found.
+        found: String,
+        /// What was expected.
+        expected: String,
+    },
+    /// A serialized residue that is not below its prime.
+    #[error("residue {value} at byte offset {offset} (limb {limb}, index {index}) is not below its prime {modulus}")]
+    CorruptResidue {
+        /// Byte offset of the residue.
+        offset: u64,
+        /// Limb index in its polynomial.
+        limb: usize,
+        /// Coefficient index in the limb.
+        index: usize,
+        /// The residue.
+        value: u64,
+        /// The limb's prime.
+        modulus: u64,
+    },
+    // ---- bootstrap ----------------------------------------------------------------------------
+    /// A bootstrapping configuration field with a value out of range.
+    #[error("bootstrap configuration {field} = {value}: expected {expected}")]
+    BootstrapConfig {
+        /// The field.
+        field: &'static str,
+        /// The value given.
+        value: String,
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// A modulus chain too short for the bootstrapping circuit.
+    #[error("bootstrapping consumes {needed} levels but the chain has {available} above level 0")]
+    BootstrapDepth {
+        /// Levels the circuit consumes (CoeffsToSlots + EvalMod + SlotsToCoeffs).
+        needed: usize,
+        /// The top level of the chain.
+        available: usize,
+    },
+    /// A ciphertext on another slot count than the bootstrapper was built for.
+    #[error("bootstrapper is built for {expected} slots, the ciphertext has {slots}")]
+    BootstrapSlots {
+        /// The ciphertext's slot count.
+        slots: usize,
+        /// The bootstrapper's slot count.
+        expected: usize,
+    },
+    /// An input scale too large for the message ratio (the message would not fit below `q_0`).
+    #[error("bootstrap input scale 2^{log2_scale:.2} is above the largest accepted, about 2^{max_log2:.2}")]
+    BootstrapScale {
+        /// log2 of the input scale.
+        log2_scale: f64,
+        /// log2 of the largest scale accepted.
+        max_log2: f64,
+    },
+    /// An evaluator over other parameters than the bootstrapper's.
+    #[error("bootstrapper was built for parameters {bootstrapper}, the evaluator has {evaluator}")]
+    BootstrapContext {
+        /// Fingerprint of the bootstrapper's parameters.
+        bootstrapper: String,
+        /// Fingerprint of the evaluator's parameters.
+        evaluator: String,
+    },
 }

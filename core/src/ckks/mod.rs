@@ -33,6 +33,7 @@ mod keys;
 mod keyswitch;
 pub mod params;
 pub mod security;
+pub mod serialize;
 
 pub use ciphertext::{Ciphertext, Plaintext};
 pub use context::CkksContext;
