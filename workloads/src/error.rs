@@ -153,6 +153,28 @@ pub enum Error {
         /// The operation.
         what: &'static str,
     },
+    /// A CKKS operation of the encrypted pipeline failed.
+    #[error("ckks: {source}")]
+    Ckks {
+        /// The core error.
+        #[from]
+        source: helrm_core::Error,
+    },
+    /// A model that needs more levels than the parameter chain has (bootstrapping is not
+    /// available yet).
+    #[error("{config} needs {needed} levels but {params} has {available}; {bootstraps} bootstrap(s) would be needed")]
+    NeedsBootstrap {
+        /// The model configuration.
+        config: String,
+        /// The parameter set.
+        params: String,
+        /// Levels the model consumes.
+        needed: u32,
+        /// Levels the chain offers.
+        available: u32,
+        /// Bootstraps the plan places.
+        bootstraps: u32,
+    },
     /// Training produced a non-finite loss.
     #[error("training diverged at epoch {epoch}, batch {batch}: loss {loss}")]
     TrainingDiverged {

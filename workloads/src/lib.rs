@@ -4,5 +4,7 @@ pub mod data;
 pub mod dlrm;
 pub mod embed;
 pub mod error;
+pub mod he;
+pub mod plan;
 
 pub use error::{Error, Result};
