@@ -66,3 +66,14 @@ pub enum Error {
         message: String,
     },
 }
+
+impl Error {
+    /// Wraps an I/O error met while writing `what`.
+    pub(crate) fn output(what: &'static str, err: &std::io::Error) -> Self {
+        Error::Output {
+            what,
+            kind: err.kind(),
+            message: err.to_string(),
+        }
+    }
+}

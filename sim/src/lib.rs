@@ -1,8 +1,9 @@
-//! helrm-sim: lowers operation traces to kernels and replays them on a machine model.
+#![doc = include_str!("../README.md")]
 
 pub mod engine;
 mod error;
 pub mod lower;
 pub mod memory;
+pub mod report;
 
 pub use error::Error;

@@ -42,7 +42,7 @@
 mod observer;
 mod source;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use helrm_core::trace::TraceEvent;
 use helrm_hwmodels::{KernelClass, MachineModel, ReplacementPolicy, Throughput};
@@ -314,6 +314,18 @@ struct ClassTiming {
     pipelined: bool,
 }
 
+/// Per-group buffers, kept between groups to avoid allocation.
+#[derive(Debug, Default)]
+struct GroupScratch {
+    flat: Vec<(Access, bool)>,
+    bounds: Vec<(usize, usize, usize)>,
+    next_in_group: Vec<Option<usize>>,
+    /// Lookups only (never iterated).
+    seen: HashMap<ObjectKey, usize>,
+    pinned: Vec<ObjectKey>,
+    streamed: Vec<Access>,
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct EventAcc {
     kernels: u64,
@@ -346,6 +358,7 @@ struct Engine<'r, 'o> {
     preloaded: u64,
     victims: Vec<ObjectKey>,
     off_victims: Vec<(ObjectKey, crate::memory::OffChipCopy)>,
+    scratch: GroupScratch,
     acc: [EventAcc; 2],
     slot: usize,
     seq: u64,
@@ -496,6 +509,7 @@ impl<'r, 'o> Engine<'r, 'o> {
             preloaded: 0,
             victims: Vec::new(),
             off_victims: Vec::new(),
+            scratch: GroupScratch::default(),
             acc: [EventAcc::default(); 2],
             slot: 0,
             seq: 0,
@@ -540,8 +554,7 @@ impl<'r, 'o> Engine<'r, 'o> {
         direction: Direction,
         class: crate::lower::TrafficClass,
         bytes: u64,
-        start: u64,
-        end: u64,
+        (start, busy_end, end): (u64, u64, u64),
     ) {
         if let Some(acc) = self.acc.get_mut(self.slot) {
             let field = match (link, direction) {
@@ -560,6 +573,7 @@ impl<'r, 'o> Engine<'r, 'o> {
             class,
             bytes,
             start,
+            busy_end,
             end,
         };
         for o in self.obs.iter_mut() {
@@ -584,8 +598,9 @@ impl<'r, 'o> Engine<'r, 'o> {
             let mut at = valid_at;
             if !in_host {
                 if let Some(ch) = self.host_out.as_mut() {
-                    let (s, _, done) = ch.transfer(valid_at, bytes);
-                    self.record(Link::Host, Direction::Write, class, bytes, s, done);
+                    let xfer = ch.transfer(valid_at, bytes);
+                    let (_, _, done) = xfer;
+                    self.record(Link::Host, Direction::Write, class, bytes, xfer);
                     at = done;
                 }
             }
@@ -597,8 +612,9 @@ impl<'r, 'o> Engine<'r, 'o> {
             let mut at = c.valid_at;
             if !c.in_host {
                 if let Some(ch) = self.host_out.as_mut() {
-                    let (s, _, done) = ch.transfer(c.valid_at, c.bytes);
-                    self.record(Link::Host, Direction::Write, c.class, c.bytes, s, done);
+                    let xfer = ch.transfer(c.valid_at, c.bytes);
+                    let (_, _, done) = xfer;
+                    self.record(Link::Host, Direction::Write, c.class, c.bytes, xfer);
                     at = done;
                 }
             }
@@ -629,8 +645,9 @@ impl<'r, 'o> Engine<'r, 'o> {
         let from = host.unwrap_or(0);
         let done = match self.host_in.as_mut() {
             Some(ch) => {
-                let (s, _, done) = ch.transfer(from, bytes);
-                self.record(Link::Host, Direction::Read, class, bytes, s, done);
+                let xfer = ch.transfer(from, bytes);
+                let (_, _, done) = xfer;
+                self.record(Link::Host, Direction::Read, class, bytes, xfer);
                 done
             }
             None => from,
@@ -648,8 +665,9 @@ impl<'r, 'o> Engine<'r, 'o> {
             if let Some(r) = self.chip.remove(v) {
                 let mut t = r.busy_until;
                 if r.dirty && r.rank != DEAD {
-                    let (s, occupied, done) = self.offchip.transfer(r.ready_at, r.bytes);
-                    self.record(Link::OffChip, Direction::Write, r.class, r.bytes, s, done);
+                    let xfer = self.offchip.transfer(r.ready_at, r.bytes);
+                    let (_, occupied, done) = xfer;
+                    self.record(Link::OffChip, Direction::Write, r.class, r.bytes, xfer);
                     self.place_offchip(*v, r.bytes, r.class, done, false);
                     t = t.max(occupied);
                 }
@@ -678,16 +696,18 @@ impl<'r, 'o> Engine<'r, 'o> {
         self.victims = victims;
         if !fits {
             // Too large to hold: stream it from off-chip memory while the kernel runs.
-            let (s, _, done) = self.offchip.transfer(avail, a.bytes);
-            self.record(Link::OffChip, Direction::Read, a.class, a.bytes, s, done);
+            let xfer = self.offchip.transfer(avail, a.bytes);
+            let (s, _, done) = xfer;
+            self.record(Link::OffChip, Direction::Read, a.class, a.bytes, xfer);
             *start = (*start).max(s.saturating_add(self.offchip.latency));
             *finish = (*finish).max(done);
             self.access(a, 0, true);
             return;
         }
         let space = self.evict_victims();
-        let (s, _, done) = self.offchip.transfer(avail.max(space), need);
-        self.record(Link::OffChip, Direction::Read, a.class, need, s, done);
+        let xfer = self.offchip.transfer(avail.max(space), need);
+        let (_, _, done) = xfer;
+        self.record(Link::OffChip, Direction::Read, a.class, need, xfer);
         match resident {
             Some(_) => self.chip.update(&a.key, |r| {
                 r.bytes = a.bytes;
@@ -783,25 +803,29 @@ impl<'r, 'o> Engine<'r, 'o> {
         self.acc = [EventAcc::default(); 2];
         // Accesses with global keys, per kernel, and each one's next use within the group.
         let kernels = lowered.kernels();
-        let mut flat: Vec<(Access, bool)> = Vec::new();
-        let mut bounds: Vec<(usize, usize, usize)> = Vec::with_capacity(kernels.len());
+        let mut sc = std::mem::take(&mut self.scratch);
+        sc.flat.clear();
+        sc.bounds.clear();
         for k in kernels {
-            let s = flat.len();
-            flat.extend(lowered.reads(k).iter().map(|a| (self.global(a), false)));
-            let m = flat.len();
-            flat.extend(lowered.writes(k).iter().map(|a| (self.global(a), true)));
-            bounds.push((s, m, flat.len()));
+            let s = sc.flat.len();
+            sc.flat
+                .extend(lowered.reads(k).iter().map(|a| (self.global(a), false)));
+            let m = sc.flat.len();
+            sc.flat
+                .extend(lowered.writes(k).iter().map(|a| (self.global(a), true)));
+            sc.bounds.push((s, m, sc.flat.len()));
         }
-        let mut next_in_group: Vec<Option<usize>> = vec![None; flat.len()];
-        let mut seen: BTreeMap<ObjectKey, usize> = BTreeMap::new();
-        for (i, &(s, _, e)) in bounds.iter().enumerate().rev() {
+        sc.next_in_group.clear();
+        sc.next_in_group.resize(sc.flat.len(), None);
+        sc.seen.clear();
+        for (i, &(s, _, e)) in sc.bounds.iter().enumerate().rev() {
             for j in s..e {
-                if let (Some(slot), Some((a, _))) = (next_in_group.get_mut(j), flat.get(j)) {
-                    *slot = seen.get(&a.key).copied();
+                if let (Some(slot), Some((a, _))) = (sc.next_in_group.get_mut(j), sc.flat.get(j)) {
+                    *slot = sc.seen.get(&a.key).copied();
                 }
             }
-            for (a, _) in flat.get(s..e).unwrap_or(&[]) {
-                seen.insert(a.key, i);
+            for (a, _) in sc.flat.get(s..e).unwrap_or(&[]) {
+                sc.seen.insert(a.key, i);
             }
         }
         let next_event = |id: u64| {
@@ -809,11 +833,18 @@ impl<'r, 'o> Engine<'r, 'o> {
                 .find(|(i, _)| *i == id)
                 .map_or(NEVER, |&(_, n)| n)
         };
-        let mut pinned: Vec<ObjectKey> = Vec::new();
-        let mut streamed: Vec<Access> = Vec::new();
+        let GroupScratch {
+            flat,
+            bounds,
+            next_in_group,
+            pinned,
+            streamed,
+            ..
+        } = &mut sc;
         let mut slot_end = [group_start; 2];
         for (i, k) in kernels.iter().enumerate() {
             let (s, m, e) = bounds.get(i).copied().unwrap_or((0, 0, 0));
+            let (s, m, e) = (s, m.max(s), e.max(m));
             self.slot = usize::from(k.event)
                 .min(group.len().saturating_sub(1))
                 .min(1);
@@ -823,11 +854,11 @@ impl<'r, 'o> Engine<'r, 'o> {
             pinned.extend(flat.get(s..e).unwrap_or(&[]).iter().map(|(a, _)| a.key));
             let (mut start_lb, mut finish_lb) = (0u64, 0u64);
             for &(a, _) in flat.get(s..m).unwrap_or(&[]) {
-                self.read(a, &pinned, &mut start_lb, &mut finish_lb);
+                self.read(a, pinned, &mut start_lb, &mut finish_lb);
             }
             streamed.clear();
             for &(a, _) in flat.get(m..e).unwrap_or(&[]) {
-                if !self.write_space(a, &pinned, &mut start_lb) {
+                if !self.write_space(a, pinned, &mut start_lb) {
                     streamed.push(a);
                 }
             }
@@ -855,9 +886,10 @@ impl<'r, 'o> Engine<'r, 'o> {
                 .saturating_add(busy)
                 .saturating_add(t.latency)
                 .max(finish_lb);
-            for a in &streamed {
-                let (ts, _, done) = self.offchip.transfer(start, a.bytes);
-                self.record(Link::OffChip, Direction::Write, a.class, a.bytes, ts, done);
+            for a in streamed.iter() {
+                let xfer = self.offchip.transfer(start, a.bytes);
+                let (_, _, done) = xfer;
+                self.record(Link::OffChip, Direction::Write, a.class, a.bytes, xfer);
                 let done = done.max(finish);
                 self.place_offchip(a.key, a.bytes, a.class, done, false);
                 finish = finish.max(done);
@@ -894,7 +926,10 @@ impl<'r, 'o> Engine<'r, 'o> {
                         r.class = a.class;
                         r.rank = rank;
                     });
-                    if !streamed.iter().any(|x| x.key == a.key) {
+                    let spilled_temp =
+                        matches!(a.key, ObjectKey::Temp(_)) && self.store.holds(&a.key);
+                    let trace_object = !matches!(a.key, ObjectKey::Temp(_));
+                    if (trace_object || spilled_temp) && !streamed.iter().any(|x| x.key == a.key) {
                         self.store.invalidate(&a.key);
                     }
                 } else {
@@ -904,7 +939,7 @@ impl<'r, 'o> Engine<'r, 'o> {
                         r.rank = rank;
                     });
                 }
-                if dead {
+                if dead && self.store.holds(&a.key) {
                     self.store.forget(&a.key);
                 }
             }
@@ -935,6 +970,7 @@ impl<'r, 'o> Engine<'r, 'o> {
                 o.kernel(&rec);
             }
         }
+        self.scratch = sc;
         // Group end: dead trace objects leave (results nobody read are written back first);
         // live ones get their next use as Belady rank.
         self.slot = group.len().saturating_sub(1).min(1);
@@ -945,8 +981,9 @@ impl<'r, 'o> Engine<'r, 'o> {
                 if let Some(r) = self.chip.get(&key).copied() {
                     let mut free_at = r.busy_until;
                     if r.dirty && !r.read_since_write && r.rank != DEAD {
-                        let (s, occupied, done) = self.offchip.transfer(r.ready_at, r.bytes);
-                        self.record(Link::OffChip, Direction::Write, r.class, r.bytes, s, done);
+                        let xfer = self.offchip.transfer(r.ready_at, r.bytes);
+                        let (_, occupied, _) = xfer;
+                        self.record(Link::OffChip, Direction::Write, r.class, r.bytes, xfer);
                         free_at = free_at.max(occupied);
                     }
                     self.chip.update(&key, |x| {

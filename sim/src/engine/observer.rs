@@ -106,6 +106,8 @@ pub struct TransferRecord {
     pub bytes: u64,
     /// Cycle it started occupying the link.
     pub start: u64,
+    /// Cycle the link was free again.
+    pub busy_end: u64,
     /// Cycle the data had arrived (occupancy plus latency).
     pub end: u64,
 }

@@ -3,10 +3,11 @@
 //!
 //! Both hold whole objects (see `docs/cost-model.md`, "Engine"). They are plain bookkeeping —
 //! which objects are where, since when, and which to evict — and know nothing of time beyond
-//! the cycle stamps the engine stores in them. Every structure is ordered (`BTreeMap`,
-//! `BTreeSet`), so replacement decisions never depend on hash order.
+//! the cycle stamps the engine stores in them. Replacement decisions come only from ordered
+//! sets (`BTreeSet` of `(rank, key)`), never from hash order: the hash maps here are used for
+//! lookups by key and are never iterated.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use helrm_hwmodels::ReplacementPolicy;
 
@@ -48,7 +49,8 @@ pub struct OnChip {
     used: u64,
     live: u64,
     peak_live: u64,
-    objects: BTreeMap<ObjectKey, Resident>,
+    /// Lookups only (never iterated).
+    objects: HashMap<ObjectKey, Resident>,
     order: BTreeSet<(u64, ObjectKey)>,
 }
 
@@ -61,7 +63,7 @@ impl OnChip {
             used: 0,
             live: 0,
             peak_live: 0,
-            objects: BTreeMap::new(),
+            objects: HashMap::new(),
             order: BTreeSet::new(),
         }
     }
@@ -212,12 +214,13 @@ pub struct OffChip {
     capacity: u64,
     used: u64,
     tick: u64,
-    copies: BTreeMap<ObjectKey, OffChipCopy>,
+    /// Lookups only (never iterated), as are the next two.
+    copies: HashMap<ObjectKey, OffChipCopy>,
     order: BTreeSet<(u64, ObjectKey)>,
     /// Objects whose only copy is in host memory, with the cycle it is valid from.
-    in_host: BTreeMap<ObjectKey, u64>,
+    in_host: HashMap<ObjectKey, u64>,
     /// Objects ever placed or produced (anything else read is initial data).
-    known: BTreeSet<ObjectKey>,
+    known: HashSet<ObjectKey>,
 }
 
 impl OffChip {
@@ -227,10 +230,10 @@ impl OffChip {
             capacity,
             used: 0,
             tick: 0,
-            copies: BTreeMap::new(),
+            copies: HashMap::new(),
             order: BTreeSet::new(),
-            in_host: BTreeMap::new(),
-            known: BTreeSet::new(),
+            in_host: HashMap::new(),
+            known: HashSet::new(),
         }
     }
 
@@ -356,7 +359,14 @@ impl OffChip {
     pub fn invalidate(&mut self, key: &ObjectKey) {
         self.remove(key);
         self.in_host.remove(key);
-        self.known.insert(*key);
+        if !self.known.contains(key) {
+            self.known.insert(*key);
+        }
+    }
+
+    /// True if `key` has a copy off chip or in host memory.
+    pub fn holds(&self, key: &ObjectKey) -> bool {
+        self.copies.contains_key(key) || self.in_host.contains_key(key)
     }
 }
 
