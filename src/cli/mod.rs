@@ -3,7 +3,9 @@
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod infer;
 mod params;
+mod plan;
 mod trace;
 mod train;
 
@@ -36,6 +38,10 @@ pub enum Command {
     Trace(trace::TraceArgs),
     /// Train a plaintext DLRM on the shipped UCI or Criteo data and save it.
     Train(train::TrainArgs),
+    /// Encrypted inference on held-out rows, compared with the plaintext model.
+    Infer(infer::InferArgs),
+    /// What an encrypted run of a model configuration needs, before anything runs.
+    Plan(plan::PlanArgs),
 }
 
 /// Errors a subcommand reports; each maps to an exit code.
@@ -80,5 +86,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench(args) => bench::run(args),
         Command::Trace(args) => trace::run(args),
         Command::Train(args) => train::run(args),
+        Command::Infer(args) => infer::run(args),
+        Command::Plan(args) => plan::run(args),
     }
 }

@@ -7,12 +7,74 @@ use std::path::{Path, PathBuf};
 
 use super::CliError;
 
-/// Arguments of `helrm trace`.
+/// Arguments of `helrm trace`: a subcommand, or `--dataset … --out FILE` to record a trace of
+/// the encrypted pipeline (symbolic with `--symbolic`).
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct TraceArgs {
     /// What to do.
     #[command(subcommand)]
-    pub command: TraceCommand,
+    pub command: Option<TraceCommand>,
+    /// Record a trace of encrypted inference on this dataset (`uci`).
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Model configuration (default: the dataset's).
+    #[arg(long)]
+    pub config: Option<String>,
+    /// A model saved by `helrm train` (default: the UCI model trained with seed 1).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// CKKS parameter set.
+    #[arg(long, default_value = "helrm-n16-l10")]
+    pub params: String,
+    /// Run on shapes only (no arithmetic, no wall times).
+    #[arg(long)]
+    pub symbolic: bool,
+    /// Held-out rows to run (default: all).
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// The trace file to write (`.jsonl` or `.htrace`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `helrm trace --dataset …`: records the pipeline's trace; equal (by `helrm trace diff`) to
+/// the trace `helrm infer --trace` writes for the same model, parameters and samples.
+fn generate(args: &TraceArgs) -> Result<(), CliError> {
+    let dataset = args.dataset.as_deref().unwrap_or("uci");
+    let out = args
+        .out
+        .as_deref()
+        .ok_or_else(|| CliError::Input("--out FILE is required with --dataset".into()))?;
+    if let Some(c) = &args.config {
+        if c != dataset {
+            return Err(CliError::Input(format!(
+                "--config {c}: only the `{dataset}` configuration can be traced for now \
+                 (Criteo configurations need bootstrapping)"
+            )));
+        }
+    }
+    let (model, test) = super::infer::uci_model(dataset, args.model.as_deref())?;
+    let backend = if args.symbolic {
+        helrm_core::ring::Backend::Symbolic
+    } else {
+        helrm_core::ring::Backend::Real
+    };
+    let r = super::infer::run_pipeline(
+        &model,
+        &test,
+        &args.params,
+        args.samples,
+        backend,
+        Some(out),
+    )?;
+    println!(
+        "{}: trace of {} sample(s) of {dataset} at {}",
+        out.display(),
+        r.samples,
+        r.params
+    );
+    Ok(())
 }
 
 /// `helrm trace` subcommands.
@@ -87,7 +149,10 @@ fn print_stats(path: &Path, s: &TraceStats) {
 
 /// Runs `helrm trace`.
 pub fn run(args: TraceArgs) -> Result<(), CliError> {
-    match args.command {
+    let Some(command) = args.command else {
+        return generate(&args);
+    };
+    match command {
         TraceCommand::Stats { file, json } => {
             let s = stats(&file)?;
             if json {
