@@ -131,3 +131,32 @@ fn a_model_deeper_than_the_chain_is_refused_with_the_bootstrap_count() {
         other => panic!("expected NeedsBootstrap, got {other:?}"),
     }
 }
+
+#[test]
+fn uci_plan_at_helrm_n16_l10_needs_no_bootstrap() {
+    let m = Dlrm::new(DlrmConfig::uci(), 1).unwrap();
+    let params = Params::preset("helrm-n16-l10").unwrap();
+    let p = plan(&m, &params, "helrm-n16-l10").unwrap();
+    assert_eq!((p.levels_needed, p.bootstraps, p.top_level), (6, 0, 10));
+    assert!(p.fits());
+    // 36-wide concatenation and the 31-row packed one-hot fit 64 slots.
+    assert_eq!((p.period, p.slots), (64, 64));
+    assert_eq!((p.dense_ciphertexts, p.sparse_ciphertexts), (1, 1));
+    let names: Vec<&str> = p.steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "bottom/layer0",
+            "bottom/layer1",
+            "embedding/lookup",
+            "top/layer0",
+            "top/layer1"
+        ]
+    );
+    // The lookup lands on the bottom output's level before the concatenation.
+    assert_eq!(p.steps[1].output_level, 7);
+    assert_eq!(p.steps[3].input_level, 7);
+    assert!(!p.rotations.is_empty());
+    assert_eq!(p.galois_elements.len(), p.rotations.len());
+    assert!(p.evaluation_key_bytes > 0 && p.peak_memory_bytes >= p.evaluation_key_bytes);
+}
