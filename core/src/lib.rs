@@ -7,9 +7,12 @@
 //!   real/symbolic backend seam.
 //! - [`ckks`]: parameters and their security check, encoding, keys, encryption and the
 //!   server-side evaluator with hybrid key switching.
+//! - [`circuits`]: linear transforms (diagonal method, BSGS, hoisting), polynomial evaluation
+//!   and activations, built on the public evaluator only.
 //! - [`trace`]: the operation trace every evaluator operation reports to (a leaf module).
 
 pub mod ckks;
+pub mod circuits;
 pub mod error;
 pub mod math;
 pub mod ring;
