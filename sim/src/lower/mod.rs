@@ -153,11 +153,13 @@ pub enum KernelKind {
     Copy,
     /// On-chip encoding of a compactly stored plaintext: reduce into each limb and NTT.
     PlaintextExpand,
+    /// The floating-point FFT of encoding or decoding (slots ↔ coefficients).
+    Fft,
 }
 
 impl KernelKind {
     /// Every kind, in report order.
-    pub const ALL: [KernelKind; 13] = [
+    pub const ALL: [KernelKind; 14] = [
         KernelKind::Ntt,
         KernelKind::Intt,
         KernelKind::ModUpConversion,
@@ -171,6 +173,7 @@ impl KernelKind {
         KernelKind::Automorphism,
         KernelKind::Copy,
         KernelKind::PlaintextExpand,
+        KernelKind::Fft,
     ];
 
     /// The name used in reports and timelines (`ntt`, `modup_conversion`, ...).
@@ -189,13 +192,16 @@ impl KernelKind {
             KernelKind::Automorphism => "automorphism",
             KernelKind::Copy => "copy",
             KernelKind::PlaintextExpand => "plaintext_expand",
+            KernelKind::Fft => "fft",
         }
     }
 
     /// The unit group that runs this kind.
     pub const fn class(self) -> KernelClass {
         match self {
-            KernelKind::Ntt | KernelKind::Intt | KernelKind::PlaintextExpand => KernelClass::Ntt,
+            KernelKind::Ntt | KernelKind::Intt | KernelKind::PlaintextExpand | KernelKind::Fft => {
+                KernelClass::Ntt
+            }
             KernelKind::ModUpConversion | KernelKind::ModDownConversion => {
                 KernelClass::BaseConversion
             }
@@ -317,7 +323,7 @@ pub struct LoweredTotals {
     /// Per kernel class, in [`KernelClass::ALL`] order.
     pub per_class: [WorkTotals; 6],
     /// Per kernel kind, in [`KernelKind::ALL`] order.
-    pub per_kind: [WorkTotals; 13],
+    pub per_kind: [WorkTotals; 14],
 }
 
 impl LoweredTotals {
@@ -794,6 +800,7 @@ impl Lowerer {
                     &[Some(t)],
                 );
                 let (m, a) = s.ntt(l);
+                let coeffs = b.temp(s.bytes(l));
                 b.push(
                     Work {
                         kind: KernelKind::Intt,
@@ -804,8 +811,10 @@ impl Lowerer {
                         onchip_bytes: self.ntt_onchip(l, &s),
                     },
                     &[Some(t), self.twiddles(TwiddleTable::InverseQ, l, &s)],
-                    &[out_acc],
+                    &[Some(coeffs)],
                 );
+                // CRT composition of the L limbs (L N mults), then the decoding FFT.
+                self.fft(&mut b, &s, s.words(l), Some(coeffs), out_acc);
             }
             OpKind::Add | OpKind::Sub => {
                 let c = cts
@@ -965,39 +974,61 @@ impl Lowerer {
         out
     }
 
+    /// The FFT of encoding or decoding, assuming full packing (`N/2` slots): a length-`N`
+    /// complex transform has the butterfly structure of one NTT limb (`N/2 · log N`
+    /// butterflies, each one complex multiplication counted as one multiplication), plus `N`
+    /// twist multiplications and `extra_mults` (rounding and reduction into limbs, or CRT
+    /// composition).
+    fn fft(
+        &self,
+        b: &mut Builder<'_>,
+        s: &Shape,
+        extra_mults: u64,
+        input: Option<Access>,
+        out: Option<Access>,
+    ) {
+        let (m, a) = s.ntt(1);
+        b.push(
+            Work {
+                kind: KernelKind::Fft,
+                limbs: 1,
+                words: s.n,
+                mod_mults: m.saturating_add(s.n).saturating_add(extra_mults),
+                mod_adds: a,
+                onchip_bytes: s.bytes(4),
+            },
+            &[input],
+            &[out],
+        );
+    }
+
     fn lower_encode(&self, b: &mut Builder<'_>, s: &Shape, ev: &TraceEvent) {
         let Some(o) = ev.outputs.first() else { return };
         let acc = self.object_access(o, s.n);
         if self.is_compact_plaintext(o.class) {
-            // Rounding the slot values' coefficients into one compact limb.
-            b.push(
-                Work {
-                    kind: KernelKind::Add,
-                    limbs: 1,
-                    words: s.n,
-                    mod_mults: 0,
-                    mod_adds: s.n,
-                    onchip_bytes: s.bytes(1),
-                },
-                &[],
-                &[Some(acc)],
-            );
+            // The rounded coefficients are the compact limb.
+            self.fft(b, s, s.n, None, Some(acc));
             return;
         }
         let limbs = (self.scale_bytes(o.bytes) / s.limb_bytes.max(1)).max(1);
         let q_limbs = limbs.min(s.l);
         let p_limbs = limbs - q_limbs;
+        let coeffs = b.temp(s.bytes(2));
+        self.fft(b, s, 0, None, Some(coeffs));
+        // Reducing each rounded coefficient into every limb (a multiplication each), then the
+        // limbs' NTTs.
         let (m, a) = s.ntt(limbs);
         b.push(
             Work {
                 kind: KernelKind::Ntt,
                 limbs,
                 words: s.words(limbs),
-                mod_mults: m,
-                mod_adds: a.saturating_add(s.words(limbs)),
+                mod_mults: m.saturating_add(s.words(limbs)),
+                mod_adds: a,
                 onchip_bytes: self.ntt_onchip(limbs, s),
             },
             &[
+                Some(coeffs),
                 self.twiddles(TwiddleTable::ForwardQ, q_limbs, s),
                 self.twiddles(TwiddleTable::ForwardP, p_limbs, s),
             ],

@@ -383,3 +383,34 @@ fn mod_raise_and_level_drop() {
     assert_eq!(out.kernels()[0].kind, KernelKind::Copy);
     assert_eq!(out.kernels()[0].words, 2 * 8 * N);
 }
+
+#[test]
+fn encode_is_an_fft_then_reduction_and_ntt_per_limb() {
+    let pt = ObjectRef::at_level(ObjectId(5), DataClass::PlaintextWeight, 11 * N * 8, 10);
+    let ev = TraceEvent::new(OpKind::Encode, 16, 10).with_outputs(vec![pt]);
+    let stored = lowerer(LoweringOptions::default()).lower_event(&ev);
+    let t = stored.totals();
+    // FFT: 8N butterflies + N twist mults, 16N adds; 11 limbs: 11N reductions + 88N, 176N.
+    assert_eq!(t.by_kind(KernelKind::Fft).mod_mults, 9 * N);
+    assert_eq!(class(&t, KernelClass::Ntt), (2, 108, 192));
+    assert_eq!(stored.writes(&stored.kernels()[1])[0].bytes, 11 * N * 8);
+    // Compact: the FFT's rounded coefficients are the stored limb.
+    let compact = lowerer(LoweringOptions {
+        compact_plaintexts: true,
+        ..LoweringOptions::default()
+    })
+    .lower_event(&ev);
+    assert_eq!(compact.kernels().len(), 1);
+    assert_eq!(compact.totals().mod_mults, 10 * N);
+    assert_eq!(compact.writes(&compact.kernels()[0])[0].bytes, N * 8);
+    // Decryption: c0 + c1 s, iNTT, CRT composition and the decoding FFT.
+    let out = ObjectRef::at_level(ObjectId(9), DataClass::Other, 11 * N * 8, 10);
+    let dec = TraceEvent::new(OpKind::Decrypt, 16, 10)
+        .with_inputs(vec![ct(1, 10)])
+        .with_outputs(vec![out]);
+    let t = lowerer(LoweringOptions::default())
+        .lower_event(&dec)
+        .totals();
+    // 11N + 88N + (8N + N + 11N) mults.
+    assert_eq!(t.mod_mults, 119 * N);
+}
