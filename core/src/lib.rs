@@ -11,8 +11,8 @@
 //!   and activations, built on the public evaluator only.
 //! - [`trace`]: the operation trace every evaluator operation reports to (a leaf module).
 
-pub mod ckks;
 pub mod circuits;
+pub mod ckks;
 pub mod error;
 pub mod math;
 pub mod ring;

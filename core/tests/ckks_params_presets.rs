@@ -7,7 +7,10 @@ use helrm_core::ckks::params::{
 use helrm_core::math::prime::is_prime;
 use helrm_core::Error;
 
-#[expect(clippy::expect_used, reason = "test helper: a missing preset is a test failure")]
+#[expect(
+    clippy::expect_used,
+    reason = "test helper: a missing preset is a test failure"
+)]
 fn lit(name: &str) -> ParamsLiteral {
     ParamsLiteral::preset(name).expect("known preset")
 }

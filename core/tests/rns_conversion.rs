@@ -11,7 +11,10 @@ use proptest::prelude::*;
 
 const N: usize = 16; // ring degree for prime generation; conversions use their own lengths
 
-#[expect(clippy::unwrap_used, reason = "test helper: every requested prime size exists")]
+#[expect(
+    clippy::unwrap_used,
+    reason = "test helper: every requested prime size exists"
+)]
 fn primes(sizes: &[u32]) -> Vec<u64> {
     generate_primes(N, sizes).unwrap()
 }

@@ -2,11 +2,11 @@
 //!
 //! All `unsafe` code of helrm lives in `simd` (per-ISA kernels behind run-time detection).
 
+pub mod bigint;
 pub mod modarith;
 pub mod ntt;
 pub mod prime;
-pub mod bigint;
-mod simd;
-pub mod vecops;
 pub mod rns;
 pub mod sample;
+mod simd;
+pub mod vecops;
