@@ -119,6 +119,8 @@ fn every_preset_builds_with_the_documented_shape() {
         ("toy-n11", 11, 4, 2, 3, 337, false),
         ("toy-n12", 12, 6, 2, 4, 417, false),
         ("toy-n12-l10", 12, 10, 3, 4, 638, false),
+        ("helrm-n16-boot", 16, 25, 4, 7, 1527, true),
+        ("toy-n12-boot", 12, 25, 4, 7, 1527, false),
     ];
     assert_eq!(preset_names(), PRESET_NAMES);
     assert_eq!(table.len(), PRESET_NAMES.len());

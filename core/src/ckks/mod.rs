@@ -29,6 +29,7 @@ mod context;
 pub mod encoding;
 mod encryptor;
 mod evaluator;
+mod evaluator_boot;
 mod evaluator_ext;
 mod keys;
 mod keyswitch;

@@ -99,6 +99,8 @@ pub const PRESET_NAMES: &[&str] = &[
     "toy-n11",
     "toy-n12",
     "toy-n12-l10",
+    "helrm-n16-boot",
+    "toy-n12-boot",
 ];
 
 /// Names of the built-in presets, in listing order.
@@ -141,6 +143,22 @@ fn chain(first: u32, rest: u32, count: usize) -> Vec<u32> {
     let mut v = Vec::with_capacity(count + 1);
     v.push(first);
     v.extend(std::iter::repeat_n(rest, count));
+    v
+}
+
+/// The Q chain of the bootstrappable presets, bottom to top (26 primes, 1283 bits):
+/// - `q_0` = 55 bits and ten 40-bit primes: helrm-n16-l10's residual chain, what a
+///   bootstrapped ciphertext has left (level 10);
+/// - three 40-bit SlotsToCoeffs primes (its diagonals are encoded near `2^38`);
+/// - nine 60-bit EvalMod primes: a degree-63 cosine (depth 6) and 3 double-angle steps, at a
+///   scale near `2^60` so that its noise, magnified by the message ratio and the double
+///   angles, stays below `2^-20` in the slots;
+/// - three 56-bit CoeffsToSlots primes (its diagonals are encoded near `2^56`, so their
+///   rounding stays far below the EvalMod input precision).
+fn boot_chain() -> Vec<u32> {
+    let mut v = chain(55, 40, 13);
+    v.extend(std::iter::repeat_n(60, 9));
+    v.extend(std::iter::repeat_n(56, 3));
     v
 }
 
@@ -264,6 +282,44 @@ impl ParamsLiteral {
                     hamming_weight: 192,
                 },
                 // ⌈11/3⌉ = 4 digits, as in helrm-n16-l10.
+                dnum: None,
+                error_std: DEFAULT_ERROR_STD,
+                security: Security::InsecureTestOnly,
+            },
+            // helrm-n16-l10's residual chain with the levels and special primes of
+            // bootstrapping on top (`circuits::bootstrap`, `BootstrapConfig::new`): after a
+            // bootstrap the ciphertext is at level 10 of [55, 40×10], as in helrm-n16-l10.
+            "helrm-n16-boot" => ParamsLiteral {
+                // N = 2^16: 32,768 slots; the sparse-secret bound (1533) has room for both the
+                // residual chain and bootstrapping.
+                log_n: 16,
+                log_q: boot_chain(),
+                // Four 61-bit special primes (244 bits) cover the largest of the ⌈26/4⌉ = 7
+                // digits (four 60-bit EvalMod primes, 240 bits). log QP = 1283 + 244 = 1527.
+                log_p: vec![61, 61, 61, 61],
+                // Δ = 2^40, the residual chain's scale.
+                log_scale: 40,
+                // Sparse ternary, h = 192 (HE-LRM's secret): bound 1533 ≥ 1527, and it keeps
+                // the ModRaise overflow |I| below 32 except with probability ~10^-10 per
+                // bootstrap, which EvalMod's range K = 32 relies on.
+                secret: SecretDistribution::SparseTernary {
+                    hamming_weight: 192,
+                },
+                // ⌈26/4⌉ = 7 digits (4,4,4,4,4,3,3 primes).
+                dnum: None,
+                error_std: DEFAULT_ERROR_STD,
+                security: Security::Bits128,
+            },
+            // helrm-n16-boot's exact chain at N = 2^12, for fast bootstrapping tests.
+            "toy-n12-boot" => ParamsLiteral {
+                log_n: 12,
+                log_q: boot_chain(),
+                log_p: vec![61, 61, 61, 61],
+                log_scale: 40,
+                secret: SecretDistribution::SparseTernary {
+                    hamming_weight: 192,
+                },
+                // ⌈26/4⌉ = 7 digits, as in helrm-n16-boot.
                 dnum: None,
                 error_std: DEFAULT_ERROR_STD,
                 security: Security::InsecureTestOnly,
