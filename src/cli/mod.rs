@@ -6,6 +6,7 @@ mod bench;
 mod infer;
 mod params;
 mod plan;
+mod simulate;
 mod trace;
 mod train;
 
@@ -42,6 +43,8 @@ pub enum Command {
     Infer(infer::InferArgs),
     /// What an encrypted run of a model configuration needs, before anything runs.
     Plan(plan::PlanArgs),
+    /// Replay a trace on a machine model: latency and off-chip traffic by data class.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Errors a subcommand reports; each maps to an exit code.
@@ -88,5 +91,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Train(args) => train::run(args),
         Command::Infer(args) => infer::run(args),
         Command::Plan(args) => plan::run(args),
+        Command::Simulate(args) => simulate::run(args),
     }
 }
