@@ -12,6 +12,11 @@
 //! - rotations and conjugation add one key switch: 20 bits.
 //! - a chain down to level 0 accumulates one multiply error per level (×10): 16 bits.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] functions; a failure should panic the test"
+)]
+
 use helrm_core::ckks::{
     Ciphertext, CkksContext, Decryptor, Encryptor, EvaluationKeys, Evaluator, KeyGenerator, Level,
     Params,

@@ -1,6 +1,11 @@
 //! A real run and a symbolic run of the same circuit emit the same trace (apart from wall
 //! times): same operations, levels, scales, object ids, classes and bytes.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] functions; a failure should panic the test"
+)]
+
 use helrm_core::ckks::{CkksContext, Encryptor, Evaluator, KeyGenerator, Params};
 use helrm_core::math::sample::Csprng;
 use helrm_core::ring::Backend;
