@@ -5,6 +5,7 @@
 use super::encoding::Encoder;
 use super::params::{Level, Params};
 use crate::error::{Error, Result};
+use crate::math::ntt::Isa;
 use crate::math::rns::{BaseConverter, RnsBasis};
 use crate::ring::{Automorphism, Backend, GaloisElement, RingContext};
 use crate::trace::IdAllocator;
@@ -56,7 +57,17 @@ impl CkksContext {
     /// # Errors
     /// Ring, encoder and RNS set-up errors (none for parameters that passed [`Params::new`]).
     pub fn new(params: Arc<Params>, backend: Backend) -> Result<Arc<Self>> {
-        let ring = RingContext::new(params.n(), params.q(), params.p(), backend)?;
+        let isa = Isa::from_env()?.unwrap_or(Isa::Avx512Ifma);
+        Self::new_with_isa(params, backend, isa)
+    }
+
+    /// As [`CkksContext::new`], with every kernel (NTT, element-wise, base conversion) capped
+    /// at `isa` instead of by `HELRM_ISA`; every choice gives the same results bit for bit.
+    ///
+    /// # Errors
+    /// As [`CkksContext::new`].
+    pub fn new_with_isa(params: Arc<Params>, backend: Backend, isa: Isa) -> Result<Arc<Self>> {
+        let ring = RingContext::new_with_isa(params.n(), params.q(), params.p(), backend, isa)?;
         let encoder = Encoder::new(params.log_n())?;
         let q_basis = RnsBasis::new(params.q())?;
         let p_basis = RnsBasis::new(params.p())?;
@@ -77,11 +88,11 @@ impl CkksContext {
                 let to = RnsBasis::new(&to)?;
                 modup.push(ModUpPlan {
                     digit,
-                    conv: BaseConverter::new(&from, &to),
+                    conv: BaseConverter::new_with_isa(&from, &to, isa),
                 });
             }
             let ql = q_basis.prefix(level + 1)?;
-            let moddown = BaseConverter::new(&p_basis, &ql);
+            let moddown = BaseConverter::new_with_isa(&p_basis, &ql, isa);
             let mut p_inv = Vec::with_capacity(level + 1);
             for i in 0..=level {
                 let m = ring.q(i);

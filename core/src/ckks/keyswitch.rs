@@ -13,17 +13,12 @@ use super::context::CkksContext;
 use super::keys::KeySwitchKey;
 use super::params::Level;
 use crate::error::{Error, Result};
-use crate::math::modarith::Modulus;
 use crate::ring::{Automorphism, Eval, RnsPoly};
 use rayon::prelude::*;
 
 /// Coefficients per base-conversion task (a task converts this many coefficients of every
 /// limb; large enough to amortise the per-task set-up, small enough to balance two threads).
 const CONV_CHUNK: usize = 1 << 12;
-
-/// Coefficients per block of the key inner product (two 128-bit accumulators of this length
-/// live on the stack).
-const IP_BLOCK: usize = 256;
 
 /// Runs a base conversion over coefficient chunks in parallel.
 fn convert_parallel<'a>(
@@ -136,60 +131,26 @@ impl CkksContext {
         let mut acc1 =
             RnsPoly::from_scratch(ring, q_count, np, self.take_scratch((q_count + np) * n));
         let nq_full = ring.num_q();
-        let moduli: Vec<&Modulus> = ring.moduli(q_count, np).collect();
+        let ops = ring.vec_ops(q_count, np);
         let perm = auto.map(|a| a.eval_permutation());
-        let limb_body = |(t, (o0, o1)): (usize, (&mut [u64], &mut [u64]))| {
-            // Limb t of the Q_ℓ ∪ P layout is limb t (Q) or num_q + (t − q_count) (P) of the key.
-            let kt = if t < q_count {
-                t
-            } else {
-                nq_full + (t - q_count)
-            };
-            let m = moduli[t];
-            // Accumulate a block of coefficients in 128 bits on the stack, reduce once.
-            let mut s0 = [0u128; IP_BLOCK];
-            let mut s1 = [0u128; IP_BLOCK];
-            for start in (0..n).step_by(IP_BLOCK) {
-                let len = IP_BLOCK.min(n - start);
-                let (s0, s1) = (&mut s0[..len], &mut s1[..len]);
-                s0.fill(0);
-                s1.fill(0);
-                for (d, (b, a)) in digits.iter().zip(&key.digits) {
-                    let dl = d.limb(t);
-                    let bl = &b.limb(kt)[start..start + len];
-                    let al = &a.limb(kt)[start..start + len];
-                    match perm {
-                        Some(p) => {
-                            let p = &p[start..start + len];
-                            for i in 0..len {
-                                let x = u128::from(dl[p[i] as usize]);
-                                s0[i] += x * u128::from(bl[i]);
-                                s1[i] += x * u128::from(al[i]);
-                            }
-                        }
-                        None => {
-                            let dl = &dl[start..start + len];
-                            for i in 0..len {
-                                let x = u128::from(dl[i]);
-                                s0[i] += x * u128::from(bl[i]);
-                                s1[i] += x * u128::from(al[i]);
-                            }
-                        }
-                    }
-                }
-                for i in 0..len {
-                    o0[start + i] = m.reduce_u128(s0[i]);
-                    o1[start + i] = m.reduce_u128(s1[i]);
-                }
-            }
-        };
-        // dnum products of two words below 2^62 sum to less than dnum·2^124 < 2^128 for
-        // dnum ≤ 16, which `Params` guarantees.
+        let keys = &key.digits[..digits.len()];
         acc0.data_mut()
             .par_chunks_mut(n)
             .zip(acc1.data_mut().par_chunks_mut(n))
             .enumerate()
-            .for_each(limb_body);
+            .try_for_each(|(t, (o0, o1))| {
+                // Limb t of the Q_ℓ ∪ P layout is limb t (Q) or num_q + (t − q_count) (P) of
+                // the key.
+                let kt = if t < q_count {
+                    t
+                } else {
+                    nq_full + (t - q_count)
+                };
+                let x: Vec<&[u64]> = digits.iter().map(|d| d.limb(t)).collect();
+                let kb: Vec<&[u64]> = keys.iter().map(|(b, _)| b.limb(kt)).collect();
+                let ka: Vec<&[u64]> = keys.iter().map(|(_, a)| a.limb(kt)).collect();
+                ops[t].dot2(&x, perm, &kb, &ka, o0, o1)
+            })?;
         Ok((acc0, acc1))
     }
 
@@ -213,7 +174,7 @@ impl CkksContext {
             .try_for_each(|(j, l)| ntt[q_count + j].inverse(l))?;
         let mut conv_buf = self.take_scratch(q_count * n);
         convert_parallel(&plans.moddown, &p_coeff, conv_buf.chunks_mut(n), n)?;
-        let moduli: Vec<&Modulus> = ring.moduli(q_count, 0).collect();
+        let ops = ring.vec_ops(q_count, 0);
         out.drop_p();
         out.data_mut()
             .par_chunks_mut(n)
@@ -221,12 +182,7 @@ impl CkksContext {
             .enumerate()
             .try_for_each(|(i, (limb, c))| -> Result<()> {
                 ntt[i].forward(c)?;
-                let m = moduli[i];
-                let (w, ws) = plans.p_inv[i];
-                for (x, &y) in limb.iter_mut().zip(c.iter()) {
-                    *x = m.mul_shoup(m.sub(*x, y), w, ws);
-                }
-                Ok(())
+                ops[i].sub_mul_scalar_assign(limb, c, plans.p_inv[i].0)
             })?;
         self.give_scratch(conv_buf);
         Ok(out)

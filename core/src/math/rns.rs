@@ -36,6 +36,7 @@ use super::bigint::BigUint;
 use super::bigint::{add_limbs_in_place, cmp_limbs, limbs_to_f64, mac_limbs, sub_limbs_in_place};
 use super::modarith::Modulus;
 use super::prime::is_prime;
+use super::simd::{self, ConvTarget, Isa, Kernel, CONV_MAX_TERMS};
 use crate::error::{Error, Result};
 use std::cmp::Ordering;
 
@@ -47,6 +48,10 @@ pub const MAX_BASIS_LEN: usize = 1024;
 const BLOCK: usize = 64;
 /// Stack scratch for one block of `[x_i · (Q/q_i)^{-1}]_{q_i}` values (16 KiB).
 const SCRATCH: usize = 2048;
+/// Stack scratch of the SIMD conversion (32 KiB): one row of `y` per source prime.
+const SIMD_SCRATCH: usize = 4096;
+/// Most coefficients per block of the SIMD conversion.
+const SIMD_BLOCK: usize = 512;
 
 /// How a base conversion treats the overflow multiple of the source modulus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -657,6 +662,13 @@ fn check_limbs_mut<O: AsMut<[u64]>>(
 /// are processed in blocks of up to 64 so that the `y` block of every source prime stays in L1
 /// while each output prime is produced from it.
 ///
+/// With AVX-512 IFMA (and at most 512 source primes) the approximate conversion runs eight
+/// coefficients per instruction: both stages in radix `2^52` (see `math::simd`), with the
+/// constants `[Q/q_i]_{p_j}` stored pre-multiplied by `2^104 mod p_j` so that a two-step
+/// Montgomery reduction lands on the canonical residue — the same words as the portable code.
+/// `HELRM_ISA` caps the instruction set ([`BaseConverter::new_with_isa`] sets it directly);
+/// the exact conversion always runs the portable code.
+///
 /// The approximate result is `x + u·Q` with `0 ≤ u < L`. [`BaseConverter::convert_exact`]
 /// removes `u·Q` and converts the centred representative `x_c ∈ (−Q/2, Q/2]`: `u` is
 /// estimated as `round(Σ_i y_i / q_i)` in `f64` (Halevi–Polyakov–Shoup); when the fractional
@@ -692,12 +704,101 @@ pub struct BaseConverter {
     chunk: usize,
     /// Coefficients per block.
     block: usize,
+    /// The SIMD tables, when the instruction set allows the SIMD conversion.
+    simd: Option<SimdConv>,
+}
+
+/// Cache-line aligned scratch (vector loads then never straddle two lines).
+#[repr(C, align(64))]
+struct Aligned<const N: usize>([u64; N]);
+
+/// Tables of the SIMD approximate conversion.
+#[derive(Debug, Clone)]
+struct SimdConv {
+    /// The radix-`2^52` kernel (IFMA).
+    kernel: Kernel,
+    /// Per source prime: its kernel for `x·w mod q_i` and `(w, w_shoup, w_shoup52)` of
+    /// `w = (Q/q_i)^{-1} mod q_i`.
+    stage1: Vec<(Kernel, (u64, u64, u64))>,
+    /// `[Q/q_i]_{p_j} · 2^104 mod p_j` as digits `(lo52, hi)`, at `j·L + i`.
+    consts: Vec<[u64; 2]>,
+    /// Per target prime, `p_j` and `−p_j^{-1} mod 2^52`.
+    targets: Vec<ConvTarget>,
+    /// Some source prime reaches `2^52`.
+    y_big: bool,
+    /// Coefficients per block (a multiple of 8).
+    block: usize,
+}
+
+impl SimdConv {
+    /// The tables for `from → to` if `cap` and the CPU allow the IFMA kernel.
+    fn new(from: &RnsBasis, to: &RnsBasis, qhat_mod_p: &[u64], cap: Isa) -> Option<Self> {
+        let kernel = Kernel::select(cap, 0);
+        let l = from.len();
+        if kernel.isa() != Isa::Avx512Ifma || l > CONV_MAX_TERMS {
+            return None;
+        }
+        let mut targets = Vec::with_capacity(to.len());
+        let mut consts = Vec::with_capacity(to.len() * l);
+        for (j, p) in to.moduli().iter().enumerate() {
+            let pv = p.value();
+            if pv.is_multiple_of(2) {
+                return None;
+            }
+            // Newton's iteration for p^{-1} mod 2^64 (p·p ≡ 1 mod 8 seeds three bits).
+            let mut inv = pv;
+            for _ in 0..5 {
+                inv = inv.wrapping_mul(2u64.wrapping_sub(pv.wrapping_mul(inv)));
+            }
+            targets.push(ConvTarget {
+                p: pv,
+                pinv: inv.wrapping_neg() & ((1 << 52) - 1),
+            });
+            let r2 = p.reduce_u128(1u128 << 104);
+            for &c in &qhat_mod_p[j * l..(j + 1) * l] {
+                let c = p.mul(c, r2);
+                consts.push([c & ((1 << 52) - 1), c >> 52]);
+            }
+        }
+        let stage1 = from
+            .moduli()
+            .iter()
+            .zip(&from.qhat_inv)
+            .zip(&from.qhat_inv_shoup)
+            .map(|((m, &w), &ws)| {
+                let q = m.value();
+                let ws52 = if q < crate::math::ntt::IFMA_MAX_MODULUS {
+                    ((u128::from(w) << 52) / u128::from(q)) as u64
+                } else {
+                    0
+                };
+                (Kernel::select(cap, q), (w, ws, ws52))
+            })
+            .collect();
+        Some(Self {
+            kernel,
+            stage1,
+            consts,
+            targets,
+            y_big: from.moduli().iter().any(|m| m.value() >> 52 != 0),
+            block: (SIMD_SCRATCH / l).min(SIMD_BLOCK) / 8 * 8,
+        })
+    }
 }
 
 impl BaseConverter {
     /// Precomputes the tables for converting from `from` to `to` (the bases may share primes;
-    /// a shared prime simply receives `[x + u·Q]` like any other).
+    /// a shared prime simply receives `[x + u·Q]` like any other). The instruction set is
+    /// capped by `HELRM_ISA` (an unparsable value is ignored here; plan constructors that can
+    /// fail report it).
     pub fn new(from: &RnsBasis, to: &RnsBasis) -> Self {
+        let cap = Isa::from_env().ok().flatten().unwrap_or(Isa::Avx512Ifma);
+        Self::new_with_isa(from, to, cap)
+    }
+
+    /// As [`BaseConverter::new`], with at most the instruction set `isa` (`HELRM_ISA` is not
+    /// consulted). Every choice gives the same output words.
+    pub fn new_with_isa(from: &RnsBasis, to: &RnsBasis, isa: Isa) -> Self {
         let l = from.len();
         let mut qhat_mod_p = Vec::with_capacity(l * to.len());
         let mut neg_uq_mod_p = Vec::with_capacity((l + 1) * to.len());
@@ -716,6 +817,7 @@ impl BaseConverter {
         // A chunk of products plus two residues (the folded partial sum and the exact-mode
         // offset) must fit in a u128.
         let chunk = ((u128::MAX - 2 * u128::from(p_max)) / prod.max(1)).min(l as u128) as usize;
+        let simd = SimdConv::new(from, to, &qhat_mod_p, isa);
         Self {
             from: from.clone(),
             to: to.moduli.clone(),
@@ -724,7 +826,13 @@ impl BaseConverter {
             neg_uq_mod_p,
             chunk: chunk.max(1),
             block: (SCRATCH / l).clamp(1, BLOCK),
+            simd,
         }
+    }
+
+    /// The instruction set of the approximate conversion's kernel.
+    pub fn isa(&self) -> Isa {
+        self.simd.as_ref().map_or(Isa::Scalar, |s| s.kernel.isa())
     }
 
     /// Number of source primes `L`.
@@ -794,6 +902,10 @@ impl BaseConverter {
         n: usize,
         mut emit: impl FnMut(usize, usize, &[u64]),
     ) {
+        if let (Conversion::Approximate, Some(sc)) = (mode, &self.simd) {
+            self.run_simd(sc, input, n, emit);
+            return;
+        }
         let l = self.from.len();
         let exact = mode == Conversion::Exact;
         let mut y = [0u64; SCRATCH];
@@ -849,6 +961,68 @@ impl BaseConverter {
                         }
                         acc
                     };
+                }
+                emit(j, k0, vals);
+            }
+            k0 += b;
+        }
+    }
+}
+
+impl BaseConverter {
+    /// The approximate kernel with SIMD stages (see [`SimdConv`]); the same contract as
+    /// [`BaseConverter::run`]. Tails shorter than eight coefficients run the portable code.
+    fn run_simd<I: AsRef<[u64]>>(
+        &self,
+        sc: &SimdConv,
+        input: &[I],
+        n: usize,
+        mut emit: impl FnMut(usize, usize, &[u64]),
+    ) {
+        let l = self.from.len();
+        let blk = sc.block;
+        let mut y = Aligned([0u64; SIMD_SCRATCH]);
+        let y = &mut y.0;
+        let mut vals = Aligned([0u64; SIMD_BLOCK]);
+        let vals = &mut vals.0;
+        let mut k0 = 0;
+        while k0 < n {
+            let b = blk.min(n - k0);
+            // Stage 1: row i of y holds [x_i · (Q/q_i)^{-1}]_{q_i} for the block.
+            for (i, ((m, limb), &(kern, w))) in self
+                .from
+                .moduli
+                .iter()
+                .zip(input)
+                .zip(&sc.stage1)
+                .enumerate()
+            {
+                let src = &limb.as_ref()[k0..k0 + b];
+                let dst = &mut y[i * blk..i * blk + b];
+                let done = simd::vec_mul_scalar(kern, m.value(), Some(src), None, w, dst);
+                for (d, &x) in dst[done..].iter_mut().zip(&src[done..]) {
+                    *d = csub(m.mul_shoup_lazy(x, w.0, w.1), m.value());
+                }
+            }
+            let y = &y[..l * blk];
+            // Stage 2: one output limb at a time from the rows of y.
+            for (j, (red, &target)) in self.to_red.iter().zip(&sc.targets).enumerate() {
+                let vals = &mut vals[..b];
+                let cs = &sc.consts[j * l..(j + 1) * l];
+                let done = simd::conv_dot(sc.kernel, cs, target, y, blk, sc.y_big, vals);
+                let row = &self.qhat_mod_p[j * l..(j + 1) * l];
+                for (t, o) in vals.iter_mut().enumerate().skip(done) {
+                    let mut acc = 0u64;
+                    for (ic, rc) in row.chunks(self.chunk).enumerate() {
+                        let i0 = ic * self.chunk;
+                        let s: u128 = rc
+                            .iter()
+                            .enumerate()
+                            .map(|(d, &c)| u128::from(y[(i0 + d) * blk + t]) * u128::from(c))
+                            .sum();
+                        acc = red.reduce(u128::from(acc) + s);
+                    }
+                    *o = acc;
                 }
                 emit(j, k0, vals);
             }
@@ -962,5 +1136,64 @@ impl ModDownPlan {
             }
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::math::prime::generate_primes;
+
+    fn rng(seed: &mut u64) -> u64 {
+        *seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *seed;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Every instruction set gives the portable conversion's words, for sources and targets
+    /// on both sides of 2^50 and 2^52, block tails, and residues at `q − 1` and 0.
+    #[test]
+    fn every_isa_converts_like_the_portable_code() {
+        let all = generate_primes(1 << 10, &[40, 40, 40, 55, 61, 61, 61, 30, 50, 51, 62]).unwrap();
+        let cases: [(&[usize], &[usize]); 6] = [
+            (&[0, 1, 2], &[3, 4, 5, 6]), // a 40-bit digit to the 55- and 61-bit primes
+            (&[3, 0, 1], &[2, 4, 5]),    // a digit holding the 55-bit base prime
+            (&[4, 5, 6], &[0, 1, 2, 3]), // ModDown: P to Q
+            (&[7, 8, 9, 10], &[0, 3, 4]), // 30-, 50-, 51-, 62-bit sources
+            (&[0], &[1, 10]),            // one source prime
+            (&[0, 1, 2, 3, 7, 8, 9, 10], &[4, 5]), // eight sources
+        ];
+        let mut seed = 5u64;
+        for (src, dst) in cases {
+            let from = RnsBasis::new(&src.iter().map(|&i| all[i]).collect::<Vec<_>>()).unwrap();
+            let to = RnsBasis::new(&dst.iter().map(|&i| all[i]).collect::<Vec<_>>()).unwrap();
+            for n in [1usize, 8, 13, 600, 1100] {
+                let input: Vec<Vec<u64>> = from
+                    .moduli()
+                    .iter()
+                    .map(|m| {
+                        let mut v: Vec<u64> = (0..n).map(|_| rng(&mut seed) % m.value()).collect();
+                        v[0] = m.value() - 1;
+                        if n > 1 {
+                            v[n - 1] = 0;
+                        }
+                        v
+                    })
+                    .collect();
+                let oracle = BaseConverter::new_with_isa(&from, &to, Isa::Scalar);
+                assert_eq!(oracle.isa(), Isa::Scalar);
+                let mut want = vec![vec![0u64; n]; to.len()];
+                oracle.convert(&input, &mut want).unwrap();
+                for isa in Isa::available() {
+                    let conv = BaseConverter::new_with_isa(&from, &to, isa);
+                    assert_eq!(conv.isa() == Isa::Avx512Ifma, isa == Isa::Avx512Ifma);
+                    let mut got = vec![vec![0u64; n]; to.len()];
+                    conv.convert(&input, &mut got).unwrap();
+                    assert_eq!(got, want, "{src:?} -> {dst:?}, n = {n}, {isa}");
+                }
+            }
+        }
     }
 }

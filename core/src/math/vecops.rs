@@ -4,9 +4,12 @@
 //! All operations take values in `[0, q)` and return values in `[0, q)`, identical on every
 //! kernel; values outside `[0, q)` give unspecified results (never a panic).
 //!
-//! Which operations have SIMD kernels: with AVX-512 (F+DQ) `add`, `sub` and `mul_scalar`; with
-//! AVX-512 IFMA (`q < 2^50`) also `mul` and `mul_add` (Montgomery with `R = 2^52`, odd `q`).
-//! Everything else, and the `len % 8` tail, runs the portable code.
+//! Which operations have SIMD kernels: with AVX-512 (F+DQ) the additions, subtractions and
+//! multiplications by a fixed `w`; with AVX-512 IFMA also the products of two vectors (`mul`,
+//! `mul_assign`, `mul_add`) and the key-switching inner product [`VecOps::dot2`], for any odd
+//! `q` (Montgomery in radix `2^52`, two digits for `q ≥ 2^52`). Even moduli and the
+//! `len % 8` tail run the portable code. The `*_assign` forms update their first operand in
+//! place.
 //!
 //! # Example
 //! ```
@@ -34,7 +37,11 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone)]
 pub struct VecOps {
     m: Modulus,
+    /// The kernel for this modulus (IFMA only for `q < 2^50`).
     kernel: Kernel,
+    /// The most capable kernel allowed regardless of the modulus size (for the radix-`2^52`
+    /// kernels that take any `q < 2^62`).
+    wide: Kernel,
     consts: VecConsts,
 }
 
@@ -76,6 +83,7 @@ impl VecOps {
         Ok(Self {
             m,
             kernel: Kernel::select(isa, q),
+            wide: Kernel::select(isa, 0),
             consts: VecConsts::new(q),
         })
     }
@@ -85,9 +93,10 @@ impl VecOps {
         &self.m
     }
 
-    /// The kernel in use.
+    /// The most capable instruction set the operations on this modulus use (an IFMA-capable
+    /// CPU multiplies with IFMA for every odd `q`; additions of large primes use AVX-512).
     pub fn isa(&self) -> Isa {
-        self.kernel.isa()
+        self.kernel.isa().max(self.wide.isa())
     }
 
     /// `out[i] = a[i] + b[i] mod q`.
@@ -97,12 +106,27 @@ impl VecOps {
     pub fn add(&self, a: &[u64], b: &[u64], out: &mut [u64]) -> Result<()> {
         check("vecops add: b", a.len(), b.len())?;
         check("vecops add: out", a.len(), out.len())?;
+        self.add_impl(Some(a), b, out);
+        Ok(())
+    }
+
+    /// `acc[i] = acc[i] + b[i] mod q`.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] unless the slices have equal lengths.
+    pub fn add_assign(&self, acc: &mut [u64], b: &[u64]) -> Result<()> {
+        check("vecops add_assign: b", acc.len(), b.len())?;
+        self.add_impl(None, b, acc);
+        Ok(())
+    }
+
+    fn add_impl(&self, a: Option<&[u64]>, b: &[u64], out: &mut [u64]) {
         let q = self.m.value();
         let done = simd::vec_add(self.kernel, q, a, b, out);
-        for ((o, &x), &y) in out[done..].iter_mut().zip(&a[done..]).zip(&b[done..]) {
+        for (i, (o, &y)) in out.iter_mut().zip(b).enumerate().skip(done) {
+            let x = a.map_or(*o, |a| a[i]);
             *o = csub(x.wrapping_add(y), q);
         }
-        Ok(())
     }
 
     /// `out[i] = a[i] − b[i] mod q`.
@@ -112,13 +136,39 @@ impl VecOps {
     pub fn sub(&self, a: &[u64], b: &[u64], out: &mut [u64]) -> Result<()> {
         check("vecops sub: b", a.len(), b.len())?;
         check("vecops sub: out", a.len(), out.len())?;
+        self.sub_impl(Some(a), b, out);
+        Ok(())
+    }
+
+    /// `acc[i] = acc[i] − b[i] mod q`.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] unless the slices have equal lengths.
+    pub fn sub_assign(&self, acc: &mut [u64], b: &[u64]) -> Result<()> {
+        check("vecops sub_assign: b", acc.len(), b.len())?;
+        self.sub_impl(None, b, acc);
+        Ok(())
+    }
+
+    fn sub_impl(&self, a: Option<&[u64]>, b: &[u64], out: &mut [u64]) {
         let q = self.m.value();
         let done = simd::vec_sub(self.kernel, q, a, b, out);
-        for ((o, &x), &y) in out[done..].iter_mut().zip(&a[done..]).zip(&b[done..]) {
-            let d = x.wrapping_sub(y);
+        for (i, (o, &y)) in out.iter_mut().zip(b).enumerate().skip(done) {
+            let d = a.map_or(*o, |a| a[i]).wrapping_sub(y);
             *o = d.min(d.wrapping_add(q));
         }
-        Ok(())
+    }
+
+    /// `w` reduced, with its 64-bit and (when `q < 2^50`) 52-bit Shoup quotients.
+    fn scalar(&self, w: u64) -> (u64, u64, u64) {
+        let q = self.m.value();
+        let w = self.m.reduce(w);
+        let ws52 = if q < crate::math::ntt::IFMA_MAX_MODULUS {
+            ((u128::from(w) << 52) / u128::from(q)) as u64
+        } else {
+            0
+        };
+        (w, self.m.shoup(w), ws52)
     }
 
     /// `out[i] = a[i] · w mod q` for one multiplier `w` (any `u64`; reduced first), with
@@ -128,17 +178,35 @@ impl VecOps {
     /// [`Error::LengthMismatch`] unless `a` and `out` have equal lengths.
     pub fn mul_scalar(&self, a: &[u64], w: u64, out: &mut [u64]) -> Result<()> {
         check("vecops mul_scalar: out", a.len(), out.len())?;
-        let q = self.m.value();
-        let w = self.m.reduce(w);
-        let ws = self.m.shoup(w);
-        let ws52 = if q < 1 << 50 {
-            ((u128::from(w) << 52) / u128::from(q)) as u64
-        } else {
-            0
-        };
-        let done = simd::vec_mul_scalar(self.kernel, q, a, (w, ws, ws52), out);
+        let w = self.scalar(w);
+        let done = simd::vec_mul_scalar(self.kernel, self.m.value(), Some(a), None, w, out);
         for (o, &x) in out[done..].iter_mut().zip(&a[done..]) {
-            *o = self.m.mul_shoup(x, w, ws);
+            *o = self.m.mul_shoup(x, w.0, w.1);
+        }
+        Ok(())
+    }
+
+    /// `acc[i] = acc[i] · w mod q` for one multiplier `w` (any `u64`; reduced first).
+    pub fn mul_scalar_assign(&self, acc: &mut [u64], w: u64) {
+        let w = self.scalar(w);
+        let done = simd::vec_mul_scalar(self.kernel, self.m.value(), None, None, w, acc);
+        for o in &mut acc[done..] {
+            *o = self.m.mul_shoup(*o, w.0, w.1);
+        }
+    }
+
+    /// `acc[i] = (acc[i] − b[i]) · w mod q` for one multiplier `w` (any `u64`; reduced first):
+    /// the last step of ModDown, `(x − Conv(x_P)) · P^{-1}`.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] unless the slices have equal lengths.
+    pub fn sub_mul_scalar_assign(&self, acc: &mut [u64], b: &[u64], w: u64) -> Result<()> {
+        check("vecops sub_mul_scalar_assign: b", acc.len(), b.len())?;
+        let q = self.m.value();
+        let w = self.scalar(w);
+        let done = simd::vec_mul_scalar(self.kernel, q, None, Some(b), w, acc);
+        for (o, &y) in acc[done..].iter_mut().zip(&b[done..]) {
+            *o = self.m.mul_shoup(*o + q - y, w.0, w.1);
         }
         Ok(())
     }
@@ -150,10 +218,17 @@ impl VecOps {
     pub fn mul(&self, a: &[u64], b: &[u64], out: &mut [u64]) -> Result<()> {
         check("vecops mul: b", a.len(), b.len())?;
         check("vecops mul: out", a.len(), out.len())?;
-        let done = simd::vec_mul(self.kernel, &self.consts, a, b, out);
-        for ((o, &x), &y) in out[done..].iter_mut().zip(&a[done..]).zip(&b[done..]) {
-            *o = self.m.mul(x, y);
-        }
+        self.mul_impl(Some(a), b, out, false);
+        Ok(())
+    }
+
+    /// `acc[i] = acc[i] · b[i] mod q`.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] unless the slices have equal lengths.
+    pub fn mul_assign(&self, acc: &mut [u64], b: &[u64]) -> Result<()> {
+        check("vecops mul_assign: b", acc.len(), b.len())?;
+        self.mul_impl(None, b, acc, false);
         Ok(())
     }
 
@@ -164,10 +239,77 @@ impl VecOps {
     pub fn mul_add(&self, a: &[u64], b: &[u64], acc: &mut [u64]) -> Result<()> {
         check("vecops mul_add: b", a.len(), b.len())?;
         check("vecops mul_add: acc", a.len(), acc.len())?;
+        self.mul_impl(Some(a), b, acc, true);
+        Ok(())
+    }
+
+    fn mul_impl(&self, a: Option<&[u64]>, b: &[u64], out: &mut [u64], add: bool) {
         let q = self.m.value();
-        let done = simd::vec_mul_add(self.kernel, &self.consts, a, b, acc);
-        for ((o, &x), &y) in acc[done..].iter_mut().zip(&a[done..]).zip(&b[done..]) {
-            *o = csub(o.wrapping_add(self.m.mul(x, y)), q);
+        let done = simd::vec_mul_wide(self.wide, &self.consts, a, b, out, add);
+        for (i, (o, &y)) in out.iter_mut().zip(b).enumerate().skip(done) {
+            let x = a.map_or(*o, |a| a[i]);
+            let p = self.m.mul(x, y);
+            *o = if add { csub(o.wrapping_add(p), q) } else { p };
+        }
+    }
+
+    /// The inner product of key switching on one limb, for two keys at once:
+    /// `out0[i] = Σ_j x_j[π(i)]·k0_j[i] mod q` and `out1[i] = Σ_j x_j[π(i)]·k1_j[i] mod q`,
+    /// where `π` is `perm` (the identity when `None`; an automorphism in evaluation form is
+    /// such a permutation, so hoisted rotations read their digits through it). The sums are
+    /// reduced once per output, not per product.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] unless `x`, `k0` and `k1` have equally many limbs and every
+    /// limb, `perm` and both outputs have one length; [`Error::InvalidLayout`] for a `perm`
+    /// entry that is not below that length.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one limb of each operand, all needed"
+    )]
+    pub fn dot2(
+        &self,
+        x: &[&[u64]],
+        perm: Option<&[u32]>,
+        k0: &[&[u64]],
+        k1: &[&[u64]],
+        out0: &mut [u64],
+        out1: &mut [u64],
+    ) -> Result<()> {
+        let n = out0.len();
+        check("vecops dot2: out1", n, out1.len())?;
+        check("vecops dot2: k0 limbs", x.len(), k0.len())?;
+        check("vecops dot2: k1 limbs", x.len(), k1.len())?;
+        for s in x.iter().chain(k0).chain(k1) {
+            check("vecops dot2: limb", n, s.len())?;
+        }
+        if let Some(p) = perm {
+            check("vecops dot2: perm", n, p.len())?;
+            if let Some(&bad) = p.iter().find(|&&i| i as usize >= n) {
+                return Err(Error::InvalidLayout {
+                    what: "vecops dot2: permutation entry",
+                    value: bad as usize,
+                    expected: "below the limb length",
+                });
+            }
+        }
+        let done = simd::dot2(self.wide, &self.consts, x, perm, k0, k1, out0, out1);
+        // Products below 2^124: fifteen of them and a reduced partial sum fit in a u128.
+        let m = &self.m;
+        for i in done..n {
+            let src = perm.map_or(i, |p| p[i] as usize);
+            let (mut s0, mut s1) = (0u128, 0u128);
+            for (c, ((xj, kj0), kj1)) in x.iter().zip(k0).zip(k1).enumerate() {
+                if c > 0 && c % 15 == 0 {
+                    s0 = u128::from(m.reduce_u128(s0));
+                    s1 = u128::from(m.reduce_u128(s1));
+                }
+                let v = u128::from(xj[src]);
+                s0 += v * u128::from(kj0[i]);
+                s1 += v * u128::from(kj1[i]);
+            }
+            out0[i] = m.reduce_u128(s0);
+            out1[i] = m.reduce_u128(s1);
         }
         Ok(())
     }
@@ -233,6 +375,86 @@ mod tests {
                         let want = (u128::from(acc0[i]) + u128::from(a[i]) * u128::from(b[i])) % qq;
                         assert_eq!(u128::from(acc[i]), want, "mul_add q={q} {name} i={i}");
                     }
+                    // In-place forms against their out-of-place twins.
+                    let mut want = vec![0u64; len];
+                    let mut acc = a.clone();
+                    ops.add_assign(&mut acc, &b).unwrap();
+                    ops.add(&a, &b, &mut want).unwrap();
+                    assert_eq!(acc, want, "add_assign q={q} {name}");
+                    let mut acc = a.clone();
+                    ops.sub_assign(&mut acc, &b).unwrap();
+                    ops.sub(&a, &b, &mut want).unwrap();
+                    assert_eq!(acc, want, "sub_assign q={q} {name}");
+                    let mut acc = a.clone();
+                    ops.mul_assign(&mut acc, &b).unwrap();
+                    ops.mul(&a, &b, &mut want).unwrap();
+                    assert_eq!(acc, want, "mul_assign q={q} {name}");
+                    let mut acc = a.clone();
+                    ops.mul_scalar_assign(&mut acc, w);
+                    ops.mul_scalar(&a, w, &mut want).unwrap();
+                    assert_eq!(acc, want, "mul_scalar_assign q={q} {name}");
+                    let mut acc = a.clone();
+                    ops.sub_mul_scalar_assign(&mut acc, &b, w).unwrap();
+                    for i in 0..len {
+                        let d = (u128::from(a[i]) + qq - u128::from(b[i])) % qq;
+                        let want = d * (u128::from(w) % qq) % qq;
+                        assert_eq!(
+                            u128::from(acc[i]),
+                            want,
+                            "sub_mul_scalar q={q} {name} i={i}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The inner product against `u128` arithmetic on every kernel, with and without a
+    /// permutation, for one to twenty terms (the portable code folds every fifteen).
+    #[test]
+    fn dot2_matches_u128_arithmetic_on_every_kernel() {
+        let mut seed = 11u64;
+        let mut moduli = generate_primes(1 << 10, &[30, 40, 50, 51, 55, 61, 62]).unwrap();
+        moduli.extend([97, (1 << 62) - 2]);
+        for q in moduli {
+            let qq = u128::from(q);
+            for terms in [1usize, 4, 16, 20] {
+                for len in [0usize, 5, 64, 77] {
+                    let mut gen = |_| rng(&mut seed) % q;
+                    let x: Vec<Vec<u64>> = (0..terms)
+                        .map(|_| (0..len).map(&mut gen).collect())
+                        .collect();
+                    let mut k0: Vec<Vec<u64>> = (0..terms)
+                        .map(|_| (0..len).map(&mut gen).collect())
+                        .collect();
+                    let k1: Vec<Vec<u64>> = (0..terms)
+                        .map(|_| (0..len).map(&mut gen).collect())
+                        .collect();
+                    if len > 0 {
+                        k0[0][0] = q - 1;
+                    }
+                    let perm: Vec<u32> =
+                        (0..len as u32).map(|i| (i * 7 + 3) % len as u32).collect();
+                    let xs: Vec<&[u64]> = x.iter().map(Vec::as_slice).collect();
+                    let k0s: Vec<&[u64]> = k0.iter().map(Vec::as_slice).collect();
+                    let k1s: Vec<&[u64]> = k1.iter().map(Vec::as_slice).collect();
+                    for isa in Isa::available() {
+                        let ops = VecOps::try_new_with_isa(q, isa).unwrap();
+                        for p in [None, Some(perm.as_slice())] {
+                            let (mut o0, mut o1) = (vec![0u64; len], vec![0u64; len]);
+                            ops.dot2(&xs, p, &k0s, &k1s, &mut o0, &mut o1).unwrap();
+                            for i in 0..len {
+                                let s = p.map_or(i, |p| p[i] as usize);
+                                let (mut w0, mut w1) = (0u128, 0u128);
+                                for j in 0..terms {
+                                    w0 = (w0 + u128::from(x[j][s]) * u128::from(k0[j][i])) % qq;
+                                    w1 = (w1 + u128::from(x[j][s]) * u128::from(k1[j][i])) % qq;
+                                }
+                                assert_eq!(u128::from(o0[i]), w0, "q={q} {isa} t={terms} i={i}");
+                                assert_eq!(u128::from(o1[i]), w1, "q={q} {isa} t={terms} i={i}");
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -269,6 +491,31 @@ mod tests {
         assert!(matches!(
             ops.mul_scalar(&[1], 5, &mut out),
             Err(Error::LengthMismatch { .. })
+        ));
+        let (x, k): (&[u64], &[u64]) = (&[1, 2], &[3, 4]);
+        let (mut o0, mut o1) = ([0u64; 2], [0u64; 2]);
+        assert_eq!(
+            ops.dot2(&[x], Some(&[0, 2]), &[k], &[k], &mut o0, &mut o1),
+            Err(Error::InvalidLayout {
+                what: "vecops dot2: permutation entry",
+                value: 2,
+                expected: "below the limb length"
+            })
+        );
+        assert_eq!(
+            ops.dot2(&[x], None, &[k, k], &[k], &mut o0, &mut o1),
+            Err(Error::LengthMismatch {
+                what: "vecops dot2: k0 limbs",
+                expected: 1,
+                got: 2
+            })
+        );
+        assert!(matches!(
+            ops.dot2(&[x], None, &[k], &[k], &mut o0, &mut [0u64; 3]),
+            Err(Error::LengthMismatch {
+                what: "vecops dot2: out1",
+                ..
+            })
         ));
     }
 }

@@ -36,7 +36,8 @@ pub use poly::{Coeff, Eval, Form, RnsPoly};
 
 use crate::error::{Error, Result};
 use crate::math::modarith::Modulus;
-use crate::math::ntt::NttPlan;
+use crate::math::ntt::{Isa, NttPlan};
+use crate::math::vecops::VecOps;
 
 /// Smallest ring degree the ring layer supports.
 pub const MIN_RING_DEGREE: usize = 1 << 10;
@@ -60,6 +61,10 @@ pub struct RingContext {
     num_q: usize,
     moduli: Vec<Modulus>,
     plans: Vec<NttPlan>,
+    /// Element-wise kernels, one per prime (same order as `moduli`).
+    vec_ops: Vec<VecOps>,
+    /// The instruction-set cap every kernel was chosen under.
+    isa: Isa,
     backend: Backend,
 }
 
@@ -72,8 +77,24 @@ impl RingContext {
     /// # Errors
     /// [`Error::InvalidRingDegree`] outside `2^10 … 2^17`, [`Error::InvalidBasis`] for an empty
     /// chain or a repeated prime, and the NTT plan's errors for a prime that is not
-    /// NTT-friendly for `n`.
+    /// NTT-friendly for `n`; [`Error::UnknownIsa`] for a bad `HELRM_ISA`.
     pub fn new(n: usize, q: &[u64], p: &[u64], backend: Backend) -> Result<Self> {
+        let isa = Isa::from_env()?.unwrap_or(Isa::Avx512Ifma);
+        Self::new_with_isa(n, q, p, backend, isa)
+    }
+
+    /// As [`RingContext::new`], with every kernel (NTT and element-wise) capped at `isa`
+    /// instead of by `HELRM_ISA`. Every choice gives the same residues.
+    ///
+    /// # Errors
+    /// As [`RingContext::new`], except for the environment variable.
+    pub fn new_with_isa(
+        n: usize,
+        q: &[u64],
+        p: &[u64],
+        backend: Backend,
+        isa: Isa,
+    ) -> Result<Self> {
         if !n.is_power_of_two() || !(MIN_RING_DEGREE..=MAX_RING_DEGREE).contains(&n) {
             return Err(Error::InvalidRingDegree {
                 n,
@@ -101,7 +122,7 @@ impl RingContext {
         let plans = match backend {
             Backend::Real => all
                 .iter()
-                .map(|&x| NttPlan::try_new(n, x))
+                .map(|&x| NttPlan::try_new_with_isa(n, x, isa))
                 .collect::<Result<Vec<_>>>()?,
             Backend::Symbolic => {
                 for &x in &all {
@@ -117,13 +138,33 @@ impl RingContext {
                 Vec::new()
             }
         };
+        let vec_ops = all
+            .iter()
+            .map(|&x| VecOps::try_new_with_isa(x, isa))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             n,
             num_q: q.len(),
             moduli,
             plans,
+            vec_ops,
+            isa,
             backend,
         })
+    }
+
+    /// The instruction-set cap the kernels were chosen under.
+    #[inline]
+    pub fn isa(&self) -> Isa {
+        self.isa
+    }
+
+    /// Element-wise kernels of a limb layout, in the order of [`RingContext::moduli`].
+    pub(crate) fn vec_ops(&self, q_count: usize, p_count: usize) -> Vec<&VecOps> {
+        self.vec_ops[..q_count]
+            .iter()
+            .chain(&self.vec_ops[self.num_q..self.num_q + p_count])
+            .collect()
     }
 
     /// Ring degree `N`.

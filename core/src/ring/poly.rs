@@ -4,6 +4,7 @@ use super::automorphism::Automorphism;
 use super::RingContext;
 use crate::error::{Error, Result};
 use crate::math::modarith::Modulus;
+use crate::math::vecops::VecOps;
 use rayon::prelude::*;
 use std::marker::PhantomData;
 
@@ -80,6 +81,33 @@ where
             .zip(moduli)
             .enumerate()
             .for_each(|(i, (l, m))| f(i, m, l));
+    }
+}
+
+/// Runs `f(ops, out_limb, in_limb)` over every limb pair with the limb's element-wise
+/// kernels.
+fn zip_ops<M>(
+    ctx: &RingContext,
+    q_count: usize,
+    p_count: usize,
+    out: &mut [u64],
+    other: &[u64],
+    f: M,
+) where
+    M: Fn(&VecOps, &mut [u64], &[u64]) + Send + Sync,
+{
+    let n = ctx.n();
+    let ops = ctx.vec_ops(q_count, p_count);
+    if out.len() >= PARALLEL_MIN_WORDS {
+        out.par_chunks_mut(n)
+            .zip(other.par_chunks(n))
+            .zip(ops.par_iter())
+            .for_each(|((o, a), m)| f(m, o, a));
+    } else {
+        out.chunks_mut(n)
+            .zip(other.chunks(n))
+            .zip(ops)
+            .for_each(|((o, a), m)| f(m, o, a));
     }
 }
 
@@ -276,14 +304,15 @@ impl<F: Form> RnsPoly<F> {
     /// [`Error::ShapeMismatch`] when the limb layouts differ.
     pub fn add_assign(&mut self, other: &Self, ctx: &RingContext) -> Result<()> {
         self.check_same_shape(other, "add")?;
-        zip_limbs(
+        zip_ops(
             ctx,
             self.q_count,
             self.p_count,
             &mut self.data,
             &other.data,
             |m, o, a| {
-                o.iter_mut().zip(a).for_each(|(x, &y)| *x = m.add(*x, y));
+                // Equal lengths: both limbs have N words.
+                let _ = m.add_assign(o, a);
             },
         );
         Ok(())
@@ -295,14 +324,15 @@ impl<F: Form> RnsPoly<F> {
     /// [`Error::ShapeMismatch`] when the limb layouts differ.
     pub fn sub_assign(&mut self, other: &Self, ctx: &RingContext) -> Result<()> {
         self.check_same_shape(other, "sub")?;
-        zip_limbs(
+        zip_ops(
             ctx,
             self.q_count,
             self.p_count,
             &mut self.data,
             &other.data,
             |m, o, a| {
-                o.iter_mut().zip(a).for_each(|(x, &y)| *x = m.sub(*x, y));
+                // Equal lengths: both limbs have N words.
+                let _ = m.sub_assign(o, a);
             },
         );
         Ok(())
@@ -334,32 +364,26 @@ impl<F: Form> RnsPoly<F> {
                 got: constants.len(),
             });
         }
+        let ops = ctx.vec_ops(self.q_count, self.p_count);
         for_each_limb(
             ctx,
             self.q_count,
             self.p_count,
             &mut self.data,
-            |i, m, l| {
-                let c = m.reduce(constants[i]);
-                let cs = m.shoup(c);
-                l.iter_mut().for_each(|x| *x = m.mul_shoup(*x, c, cs));
-            },
+            |i, _, l| ops[i].mul_scalar_assign(l, constants[i]),
         );
         Ok(())
     }
 
     /// Multiplies by a signed integer constant.
     pub fn mul_i64_assign(&mut self, c: i64, ctx: &RingContext) {
+        let ops = ctx.vec_ops(self.q_count, self.p_count);
         for_each_limb(
             ctx,
             self.q_count,
             self.p_count,
             &mut self.data,
-            |_, m, l| {
-                let c = m.reduce_i64(c);
-                let cs = m.shoup(c);
-                l.iter_mut().for_each(|x| *x = m.mul_shoup(*x, c, cs));
-            },
+            |i, m, l| ops[i].mul_scalar_assign(l, m.reduce_i64(c)),
         );
     }
 
@@ -519,8 +543,28 @@ impl RnsPoly<Eval> {
     /// # Errors
     /// [`Error::ShapeMismatch`] when the limb layouts differ.
     pub fn mul(&self, other: &Self, ctx: &RingContext) -> Result<Self> {
-        let mut out = self.clone();
-        out.mul_assign(other, ctx)?;
+        self.check_same_shape(other, "mul")?;
+        let mut out = Self::zero_in(ctx, self.q_count, self.p_count);
+        let n = self.n;
+        let ops = ctx.vec_ops(self.q_count, self.p_count);
+        type Limbs<'a> = ((&'a mut [u64], (&'a [u64], &'a [u64])), &'a &'a VecOps);
+        // Equal lengths: every limb has N words.
+        let body = |((o, (x, y)), m): Limbs<'_>| {
+            let _ = m.mul(x, y, o);
+        };
+        if out.data.len() >= PARALLEL_MIN_WORDS {
+            out.data
+                .par_chunks_mut(n)
+                .zip(self.data.par_chunks(n).zip(other.data.par_chunks(n)))
+                .zip(ops.par_iter())
+                .for_each(body);
+        } else {
+            out.data
+                .chunks_mut(n)
+                .zip(self.data.chunks(n).zip(other.data.chunks(n)))
+                .zip(ops.iter())
+                .for_each(body);
+        }
         Ok(out)
     }
 
@@ -530,14 +574,15 @@ impl RnsPoly<Eval> {
     /// [`Error::ShapeMismatch`] when the limb layouts differ.
     pub fn mul_assign(&mut self, other: &Self, ctx: &RingContext) -> Result<()> {
         self.check_same_shape(other, "mul")?;
-        zip_limbs(
+        zip_ops(
             ctx,
             self.q_count,
             self.p_count,
             &mut self.data,
             &other.data,
             |m, o, a| {
-                o.iter_mut().zip(a).for_each(|(x, &y)| *x = m.mul(*x, y));
+                // Equal lengths: both limbs have N words.
+                let _ = m.mul_assign(o, a);
             },
         );
         Ok(())
@@ -551,12 +596,11 @@ impl RnsPoly<Eval> {
         self.check_same_shape(a, "mul_add")?;
         self.check_same_shape(b, "mul_add")?;
         let n = self.n;
-        let moduli: Vec<&Modulus> = ctx.moduli(self.q_count, self.p_count).collect();
-        type Limbs<'a> = ((&'a mut [u64], (&'a [u64], &'a [u64])), &'a &'a Modulus);
+        let moduli = ctx.vec_ops(self.q_count, self.p_count);
+        type Limbs<'a> = ((&'a mut [u64], (&'a [u64], &'a [u64])), &'a &'a VecOps);
+        // Equal lengths: every limb has N words.
         let body = |((o, (x, y)), m): Limbs<'_>| {
-            for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
-                *o = m.reduce_u128(u128::from(x) * u128::from(y) + u128::from(*o));
-            }
+            let _ = m.mul_add(x, y, o);
         };
         if self.data.len() >= PARALLEL_MIN_WORDS {
             self.data
@@ -626,16 +670,24 @@ impl RnsPoly<Eval> {
         top.iter_mut().for_each(|x| *x = ql.add(*x, half));
         let top = &top;
         let moduli: Vec<&Modulus> = ctx.moduli(last, 0).collect();
-        let body = |((limb, m), plan): ((&mut [u64], &&Modulus), &&crate::math::ntt::NttPlan)| -> Result<()> {
+        let ops = ctx.vec_ops(last, 0);
+        let body = |(i, ((limb, m), plan)): (
+            usize,
+            ((&mut [u64], &&Modulus), &&crate::math::ntt::NttPlan),
+        )|
+         -> Result<()> {
             let half_i = m.reduce(half);
-            let mut t: Vec<u64> = top.iter().map(|&x| m.sub(m.reduce(x), half_i)).collect();
+            let qi = m.value();
+            let mut t: Vec<u64> = top
+                .iter()
+                .map(|&x| m.sub(if x < qi { x } else { m.reduce(x) }, half_i))
+                .collect();
             plan.forward(&mut t)?;
-            let inv = m.inv(ql.value()).ok_or(Error::InvalidModulus { q: ql.value(), reason: "not invertible modulo a chain prime" })?;
-            let inv_s = m.shoup(inv);
-            for (x, &y) in limb.iter_mut().zip(&t) {
-                *x = m.mul_shoup(m.sub(*x, y), inv, inv_s);
-            }
-            Ok(())
+            let inv = m.inv(ql.value()).ok_or(Error::InvalidModulus {
+                q: ql.value(),
+                reason: "not invertible modulo a chain prime",
+            })?;
+            ops[i].sub_mul_scalar_assign(limb, &t, inv)
         };
         self.data.truncate(last * n);
         if self.data.len() >= PARALLEL_MIN_WORDS {
@@ -643,12 +695,14 @@ impl RnsPoly<Eval> {
                 .par_chunks_mut(n)
                 .zip(moduli.par_iter())
                 .zip(plans.par_iter())
+                .enumerate()
                 .try_for_each(body)?;
         } else {
             self.data
                 .chunks_mut(n)
                 .zip(moduli.iter())
                 .zip(plans.iter())
+                .enumerate()
                 .try_for_each(body)?;
         }
         self.q_count = last;

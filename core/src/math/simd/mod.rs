@@ -250,6 +250,10 @@ pub(crate) struct VecConsts {
     pub(crate) q_inv_neg52: u64,
     /// `2^104 mod q` (IFMA Montgomery).
     pub(crate) r2: u64,
+    /// 64-bit Shoup quotient of `r2`.
+    pub(crate) r2_shoup: u64,
+    /// 52-bit Shoup quotient of `r2` (0 unless `q < 2^50`).
+    pub(crate) r2_shoup52: u64,
 }
 
 impl VecConsts {
@@ -265,17 +269,32 @@ impl VecConsts {
         } else {
             0
         };
+        let r2 = ((1u128 << 104) % u128::from(q)) as u64;
+        let r2_shoup52 = if q < crate::math::ntt::IFMA_MAX_MODULUS {
+            ((u128::from(r2) << 52) / u128::from(q)) as u64
+        } else {
+            0
+        };
         Self {
             q,
             q_inv_neg52,
-            r2: ((1u128 << 104) % u128::from(q)) as u64,
+            r2,
+            r2_shoup: ((u128::from(r2) << 64) / u128::from(q)) as u64,
+            r2_shoup52,
         }
     }
 }
 
-/// Element-wise `a + b mod q` with a SIMD kernel on a prefix; returns how many leading words
-/// it handled (a multiple of the lane count; 0 for the portable kernel).
-pub(crate) fn vec_add(kernel: Kernel, q: u64, a: &[u64], b: &[u64], out: &mut [u64]) -> usize {
+/// Element-wise `x + b mod q` with a SIMD kernel on a prefix, where `x` is `a` or (for
+/// `None`) the old `out`; returns how many leading words it handled (a multiple of the lane
+/// count; 0 for the portable kernel). Callers check that lengths agree.
+pub(crate) fn vec_add(
+    kernel: Kernel,
+    q: u64,
+    a: Option<&[u64]>,
+    b: &[u64],
+    out: &mut [u64],
+) -> usize {
     let _ = (q, a, b, &out);
     match kernel {
         #[cfg(target_arch = "x86_64")]
@@ -292,8 +311,14 @@ pub(crate) fn vec_add(kernel: Kernel, q: u64, a: &[u64], b: &[u64], out: &mut [u
     }
 }
 
-/// Element-wise `a − b mod q`; as [`vec_add`].
-pub(crate) fn vec_sub(kernel: Kernel, q: u64, a: &[u64], b: &[u64], out: &mut [u64]) -> usize {
+/// Element-wise `x − b mod q`; as [`vec_add`].
+pub(crate) fn vec_sub(
+    kernel: Kernel,
+    q: u64,
+    a: Option<&[u64]>,
+    b: &[u64],
+    out: &mut [u64],
+) -> usize {
     let _ = (q, a, b, &out);
     match kernel {
         #[cfg(target_arch = "x86_64")]
@@ -310,64 +335,110 @@ pub(crate) fn vec_sub(kernel: Kernel, q: u64, a: &[u64], b: &[u64], out: &mut [u
     }
 }
 
-/// Element-wise `a·w mod q` for a fixed `w < q` with its 64-bit and (when `q < 2^50`) 52-bit
-/// Shoup quotients; as [`vec_add`].
+/// Element-wise `(x − s)·w mod q` for a fixed `w < q` with its 64-bit and (when `q < 2^50`)
+/// 52-bit Shoup quotients, where `x` is `a` or the old `out` and `s` is `sub` or zero; as
+/// [`vec_add`].
 pub(crate) fn vec_mul_scalar(
     kernel: Kernel,
     q: u64,
-    a: &[u64],
+    a: Option<&[u64]>,
+    sub: Option<&[u64]>,
     w: (u64, u64, u64),
     out: &mut [u64],
 ) -> usize {
-    let _ = (q, a, w, &out);
+    let _ = (q, a, sub, w, &out);
     match kernel {
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx512(tok) => {
-            x86::vec512::mul_scalar(tok, q, a, w.0, w.1, out);
+            x86::vec512::mul_scalar(tok, q, a, sub, (w.0, w.1), out);
             out.len() / 8 * 8
         }
         #[cfg(target_arch = "x86_64")]
         Kernel::Ifma(tok) => {
-            x86::vec512::mul_scalar_ifma(tok, q, a, w.0, w.2, out);
+            x86::vec512::mul_scalar_ifma(tok, q, a, sub, (w.0, w.2), out);
             out.len() / 8 * 8
         }
         _ => 0,
     }
 }
 
-/// Element-wise `a·b mod q` (IFMA Montgomery for odd `q < 2^50`); as [`vec_add`].
-pub(crate) fn vec_mul(
+/// Element-wise `x·b mod q` (or `out + a·b` with `add`; `x` is `a` or, for `None`, the old
+/// `out`) with the radix-`2^52` IFMA kernel for any odd `q < 2^62`; returns how many leading
+/// words it handled (0 unless `kernel` is IFMA).
+pub(crate) fn vec_mul_wide(
     kernel: Kernel,
     c: &VecConsts,
-    a: &[u64],
+    a: Option<&[u64]>,
     b: &[u64],
     out: &mut [u64],
+    add: bool,
 ) -> usize {
-    let _ = (c, a, b, &out);
+    let _ = (c, a, b, &out, add);
     match kernel {
         #[cfg(target_arch = "x86_64")]
-        Kernel::Ifma(tok) if c.q % 2 == 1 => {
-            x86::vec512::mul_ifma(tok, c, a, b, out);
-            out.len() / 8 * 8
-        }
+        Kernel::Ifma(tok) => x86::mont52::mul(tok, c, a, b, out, add),
         _ => 0,
     }
 }
 
-/// Element-wise `acc + a·b mod q` (IFMA Montgomery for odd `q < 2^50`); as [`vec_add`].
-pub(crate) fn vec_mul_add(
+/// The key-switching inner product on one limb (see `x86::mont52::dot2`); returns how many
+/// leading coefficients it wrote (0 unless `kernel` is IFMA and the shapes are as required).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one limb of each operand, all needed"
+)]
+pub(crate) fn dot2(
     kernel: Kernel,
     c: &VecConsts,
-    a: &[u64],
-    b: &[u64],
-    acc: &mut [u64],
+    x: &[&[u64]],
+    perm: Option<&[u32]>,
+    k0: &[&[u64]],
+    k1: &[&[u64]],
+    out0: &mut [u64],
+    out1: &mut [u64],
 ) -> usize {
-    let _ = (c, a, b, &acc);
+    let _ = (c, x, perm, k0, k1, &out0, &out1);
     match kernel {
         #[cfg(target_arch = "x86_64")]
-        Kernel::Ifma(tok) if c.q % 2 == 1 => {
-            x86::vec512::mul_add_ifma(tok, c, a, b, acc);
-            acc.len() / 8 * 8
+        Kernel::Ifma(tok) => x86::mont52::dot2(tok, c, x, perm, k0, k1, out0, out1),
+        _ => 0,
+    }
+}
+
+/// Constants of one target prime of a fast base conversion for [`conv_dot`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConvTarget {
+    /// The target prime `p` (odd, below `2^62`).
+    pub(crate) p: u64,
+    /// `−p^{-1} mod 2^52`.
+    pub(crate) pinv: u64,
+}
+
+/// Largest number of source primes [`conv_dot`] accepts.
+pub(crate) const CONV_MAX_TERMS: usize = 512;
+
+/// One output limb of a fast base conversion (see `x86::mont52::conv_dot`): `cs` holds the
+/// split constants `[Q/q_i]_p · 2^104 mod p`, `y` the rows `[x_i·(Q/q_i)^{-1}]_{q_i}` with
+/// `stride` words each. Returns how many leading coefficients it wrote (0 unless `kernel` is
+/// IFMA and the shapes are as required).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "plan constants and one block of data"
+)]
+pub(crate) fn conv_dot(
+    kernel: Kernel,
+    cs: &[[u64; 2]],
+    target: ConvTarget,
+    y: &[u64],
+    stride: usize,
+    y_big: bool,
+    out: &mut [u64],
+) -> usize {
+    let _ = (cs, target, y, stride, y_big, &out);
+    match kernel {
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Ifma(tok) if cs.len() <= CONV_MAX_TERMS => {
+            x86::mont52::conv_dot(tok, cs, target.p, target.pinv, y, stride, y_big, out)
         }
         _ => 0,
     }

@@ -7,6 +7,7 @@ pub(super) mod avx2;
 pub(super) mod avx512;
 mod engine;
 pub(super) mod ifma;
+pub(super) mod mont52;
 pub(super) mod vec512;
 
 /// Proof that the CPU runs AVX2.
