@@ -10,6 +10,11 @@
 //! Regenerate the corpus with `HELRM_REGENERATE_BAD_INPUTS=1 cargo test --release -p
 //! helrm-core --test ckks_serialize bad_inputs`.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] functions; a failure should panic the test"
+)]
+
 use helrm_core::ckks::serialize::{self as ser, client, ObjectKind};
 use helrm_core::ckks::{
     Ciphertext, CkksContext, Decryptor, Encryptor, EvaluationKeys, Evaluator, KeyGenerator, Level,
