@@ -103,7 +103,7 @@ pub fn uci_model(dataset: &str, model: Option<&Path>) -> Result<(Dlrm, Dataset),
     Ok((m, split.test))
 }
 
-/// A trace writer on a temporary file next to `path`, renamed by [`finish_trace`].
+/// A trace writer on a temporary file next to `path`, renamed by `finish_trace`.
 fn trace_writer(
     path: &Path,
     params: &Params,
