@@ -14,5 +14,6 @@
 //! inside comes from an evaluator leaf operation.
 
 pub mod activation;
+pub mod bootstrap;
 pub mod linear;
 pub mod poly;

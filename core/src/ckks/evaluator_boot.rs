@@ -1,5 +1,7 @@
-//! Leaf primitives of bootstrapping: ModRaise, and the rotation over the full ring that the
-//! subring trace of sparse-slot bootstrapping needs. Each emits exactly one trace event.
+//! Leaf primitives of bootstrapping: ModRaise, the rotation over the full ring that the
+//! subring trace of sparse-slot bootstrapping needs, and the encoding of complex values over
+//! `Q_ℓ ∪ P` that its double-hoisted transforms multiply by. Each emits exactly one trace
+//! event.
 //!
 //! **ModRaise.** A ciphertext `(c_0, c_1)` at level 0 decrypts to `c_0 + c_1·s = m + e`
 //! modulo `q_0`. Lifting the centred residues `[c_j]_{q_0} ∈ (−q_0/2, q_0/2]` to every prime of
@@ -19,11 +21,13 @@
 //! J. H. Cheon, K. Han, A. Kim, M. Kim, Y. Song, "Bootstrapping for approximate homomorphic
 //! encryption", EUROCRYPT 2018 (ModRaise, the subring trace for sparse slots).
 
-use super::ciphertext::Ciphertext;
+use super::ciphertext::{Ciphertext, Plaintext};
 use super::evaluator::Evaluator;
+use super::params::Level;
 use crate::error::{Error, Result};
 use crate::ring::{Coeff, RnsPoly};
 use crate::trace::{DataClass, MaybeTracer, ObjectId, ObjectRef, OpKind, TraceEvent};
+use num_complex::Complex64;
 use rayon::prelude::*;
 
 fn ct_ref(ct: &Ciphertext) -> ObjectRef {
@@ -171,6 +175,78 @@ impl Evaluator {
                 .with_outputs(vec![ct_ref(&out)])
         });
         Ok(out)
+    }
+
+    /// Encodes complex `values` at `level` and `scale` over `Q_ℓ ∪ P`: the plaintext operand
+    /// of [`Evaluator::rotate_mul_sum_hoisted`] for complex diagonals (the complex sibling of
+    /// [`Evaluator::encode_real_qp`]). Traced as one `encode` event.
+    ///
+    /// # Errors
+    /// As [`crate::ckks::CkksContext::encode`].
+    pub fn encode_qp(
+        &self,
+        values: &[Complex64],
+        level: Level,
+        scale: f64,
+        slots: usize,
+        class: DataClass,
+    ) -> Result<Plaintext> {
+        let t0 = self.tracer.start_timer();
+        self.ctx.check_level(level)?;
+        let max = self.ctx.params().slots();
+        if slots == 0 || !slots.is_power_of_two() || slots > max {
+            return Err(Error::InvalidSlots {
+                slots,
+                max_slots: max,
+            });
+        }
+        let ring = self.ctx.ring();
+        let (q_count, np) = (level.limbs(), ring.num_p());
+        let poly = if ring.is_real() {
+            let coeffs = self.ctx.encoder().encode(values, slots, scale)?;
+            let moduli: Vec<_> = ring.moduli(q_count, np).copied().collect();
+            let n = ring.n();
+            let mut data = vec![0u64; (q_count + np) * n];
+            data.par_chunks_mut(n)
+                .zip(moduli.par_iter())
+                .for_each(|(limb, m)| {
+                    for (x, &c) in limb.iter_mut().zip(&coeffs) {
+                        let r = m.reduce_u128(c.unsigned_abs());
+                        *x = if c < 0 { m.neg(r) } else { r };
+                    }
+                });
+            RnsPoly::<Coeff>::from_data(ring, q_count, np, data)?.into_eval(ring)?
+        } else {
+            if values.len() > slots {
+                return Err(Error::TooManyValues {
+                    got: values.len(),
+                    slots,
+                });
+            }
+            RnsPoly::zero_eval(ring, q_count, np)
+        };
+        let pt = Plaintext {
+            poly,
+            scale,
+            slots,
+            id: self.ctx.next_id(),
+            class,
+        };
+        self.tracer.emit_timed(t0, || {
+            TraceEvent::new(
+                OpKind::Encode,
+                self.ctx.params().log_n(),
+                level.get() as u32,
+            )
+            .with_scale_log2(scale.log2())
+            .with_outputs(vec![ObjectRef::at_level(
+                ObjectId(pt.id),
+                pt.class,
+                pt.bytes(),
+                level.get() as u32,
+            )])
+        });
+        Ok(pt)
     }
 
     fn copy_of(&self, ct: &Ciphertext) -> Ciphertext {
