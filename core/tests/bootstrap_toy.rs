@@ -109,7 +109,10 @@ impl Setup {
 }
 
 /// Bootstraps `z` (encrypted at `level`) and returns (mean bits, min bits, output level).
-#[expect(clippy::unwrap_used, reason = "test helper: a failure is a test failure")]
+#[expect(
+    clippy::unwrap_used,
+    reason = "test helper: a failure is a test failure"
+)]
 fn round_trip(s: &mut Setup, z: &[Complex64], level: usize) -> (f64, f64, Level) {
     let ct = s.encrypt(z, level);
     let eval = s.evaluator();
