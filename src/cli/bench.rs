@@ -48,6 +48,8 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// One real bootstrap: time, output level, precision in bits, evaluation-key bytes.
+    Bootstrap(super::bench_bootstrap::BootstrapArgs),
 }
 
 /// `helrm bench ops` report.
@@ -191,6 +193,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
             }
             Ok(())
         }
+        BenchCommand::Bootstrap(args) => super::bench_bootstrap::run(args),
         BenchCommand::Ops { params, reps, json } => {
             let report = measure_ops(&params, reps)?;
             if json {
