@@ -412,7 +412,6 @@ impl Bootstrapper {
 
     /// One transform level: the merged factor of the butterflies `sizes`, its plan, and its
     /// pre-rotated diagonals (encoded over `Q_ℓ ∪ P` at `level` and `scale` unless on the fly).
-    #[allow(clippy::too_many_arguments)]
     fn stage(
         encoder: &Evaluator,
         n: usize,
