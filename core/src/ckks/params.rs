@@ -301,7 +301,11 @@ impl ParamsLiteral {
                 log_scale: 40,
                 // Sparse ternary, h = 192 (HE-LRM's secret): bound 1533 ≥ 1527, and it keeps
                 // the ModRaise overflow |I| below 32 except with probability ~10^-10 per
-                // bootstrap, which EvalMod's range K = 32 relies on.
+                // bootstrap, which EvalMod's range K = 32 relies on. A dense ternary secret
+                // would allow log QP ≤ 1747 but spreads I over σ = √((2N/3 + 1)/12) ≈ 60, so
+                // K ≈ 480: a degree-63 cosine then needs 7 double-angle steps instead of 3
+                // (four more 60-bit levels, 240 bits, above the 214 the dense bound adds) and
+                // magnifies EvalMod's error by 4^7 instead of 4^3.
                 secret: SecretDistribution::SparseTernary {
                     hamming_weight: 192,
                 },

@@ -251,20 +251,22 @@ pub fn stage_sizes(n: usize, direction: Direction) -> Vec<usize> {
     }
 }
 
-/// The shifts (mod `n`) of the composition of the butterflies with block sizes `sizes`.
+/// The shifts (mod `n`) of the composition of the butterflies with block sizes `sizes`
+/// (consecutive powers of two, in either order): with `t` the smallest half-block and `S` the
+/// sum of the half-blocks, the signed sums `Σ ±s/2` are exactly the multiples of `t` in
+/// `[−S, S]` (signed binary digits).
 fn group_shifts(n: usize, sizes: &[usize]) -> Vec<usize> {
-    let mut set = std::collections::BTreeSet::from([0usize]);
-    for &s in sizes {
-        let h = s / 2;
-        let mut next = std::collections::BTreeSet::new();
-        for &k in &set {
-            next.insert(k);
-            next.insert((k + h) % n);
-            next.insert((k + n - h % n) % n);
-        }
-        set = next;
-    }
-    set.into_iter().collect()
+    let Some(&t) = sizes.iter().map(|s| s / 2).collect::<Vec<_>>().iter().min() else {
+        return vec![0];
+    };
+    let total: usize = sizes.iter().map(|s| s / 2).sum();
+    let steps = (total / t.max(1)) as i64;
+    let mut out: Vec<usize> = (-steps..=steps)
+        .map(|j| (j * t as i64).rem_euclid(n as i64) as usize)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// Splits the butterflies (in application order) into `levels` consecutive groups, one per
@@ -287,6 +289,15 @@ pub fn split_stages(n: usize, direction: Direction, levels: usize) -> Vec<Vec<us
     if levels == 0 {
         return Vec::new();
     }
+    // (rotations, diagonals) of the group of `len` butterflies starting at `start`.
+    let mut cost = vec![vec![(0usize, 1usize); stages + 1]; stages + 1];
+    for (start, row) in cost.iter_mut().enumerate() {
+        for (len, c) in row.iter_mut().enumerate().take(stages - start + 1).skip(1) {
+            let shifts = group_shifts(n, &sizes[start..start + len]);
+            let signed: Vec<i64> = shifts.iter().map(|&k| signed(k, n)).collect();
+            *c = (Bsgs::plan(n, &signed).rotation_count(), shifts.len());
+        }
+    }
     let mut best: Option<((usize, usize), Vec<usize>)> = None;
     let mut counts = vec![0usize; levels];
     // Enumerate every composition of `stages` into `levels` non-negative parts.
@@ -308,10 +319,9 @@ pub fn split_stages(n: usize, direction: Direction, levels: usize) -> Vec<Vec<us
         let mut rotations = 0;
         let mut diagonals = 0;
         for &c in counts {
-            let shifts = group_shifts(n, &sizes[start..start + c]);
-            let signed: Vec<i64> = shifts.iter().map(|&k| signed(k, n)).collect();
-            rotations += Bsgs::plan(n, &signed).rotation_count();
-            diagonals += shifts.len();
+            let (r, d) = cost[start][c];
+            rotations += r;
+            diagonals += d;
             start += c;
         }
         let cost = (rotations, diagonals);
