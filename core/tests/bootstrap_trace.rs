@@ -115,3 +115,57 @@ fn full_slot_symbolic_trace_equals_real_trace() {
     assert!(d.is_none(), "first difference: {d:?}");
     check_structure(&real, &keys, false);
 }
+
+#[test]
+fn symbolic_full_size_bootstrap_traces_quickly() {
+    // helrm-n16-boot at 32,768 slots, shapes only: the trace a simulator replays, with the
+    // counts that the cost of a full bootstrap is made of.
+    let t = std::time::Instant::now();
+    let (events, keys) = symbolic_full();
+    let by = |op| count(&events, op);
+    assert_eq!(by(OpKind::ModRaise), 1);
+    assert_eq!(by(OpKind::Conjugate), 1);
+    // Three CoeffsToSlots and three SlotsToCoeffs levels, each one hoisted baby-step event
+    // and one lazy giant-step event.
+    assert_eq!(by(OpKind::RotateHoisted), 12);
+    assert!(by(OpKind::Rescale) > 0);
+    // 38 rotations shared by both transforms, plus conjugation.
+    assert_eq!(keys.len(), 39);
+    check_structure(&events, &keys, false);
+    assert!(t.elapsed().as_secs() < 60, "{:?}", t.elapsed());
+}
+
+#[expect(
+    clippy::unwrap_used,
+    reason = "test helper: a failure is a test failure"
+)]
+fn symbolic_full() -> (Vec<TraceEvent>, BTreeSet<u64>) {
+    let ctx =
+        CkksContext::new(Params::preset("helrm-n16-boot").unwrap(), Backend::Symbolic).unwrap();
+    let slots = ctx.params().slots();
+    let boot = Bootstrapper::new(ctx.clone(), BootstrapConfig::new(slots)).unwrap();
+    let mut keygen = KeyGenerator::with_rng(ctx.clone(), Csprng::from_seed([4; 32])).unwrap();
+    let keys = boot.generate_keys(&mut keygen).unwrap();
+    let elements = keys.galois_elements().map(|k| k.0).collect();
+    let sink = Arc::new(VecSink::new());
+    let tracer = Arc::new(Tracer::untimed(sink.clone()));
+    let eval = Evaluator::new(ctx.clone(), Arc::new(keys)).with_tracer(tracer.clone());
+    let mut enc = Encryptor::with_rng(
+        ctx.clone(),
+        keygen.public_key().unwrap(),
+        Csprng::from_seed([5; 32]),
+    );
+    let pt = ctx
+        .encode_real(
+            &[0.5],
+            Level::new(0),
+            ctx.params().default_scale(),
+            slots,
+            DataClass::Other,
+        )
+        .unwrap();
+    let out = boot.bootstrap(&eval, &enc.encrypt(&pt).unwrap()).unwrap();
+    assert_eq!(out.level(), Level::new(10));
+    tracer.finish().unwrap();
+    (sink.take(), elements)
+}
