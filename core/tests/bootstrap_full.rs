@@ -1,5 +1,5 @@
 //! Full-size bootstrapping at `helrm-n16-boot` (N = 2^16, 32,768 slots). Slow and memory
-//! hungry (about 10 GB of keys and diagonals): `#[ignore]`d, run on demand with
+//! hungry (8.8 GB of keys and 3.9 GB of diagonals): `#[ignore]`d, run on demand with
 //! `cargo test --release -p helrm-core --test bootstrap_full -- --ignored --nocapture`.
 
 use helrm_core::circuits::bootstrap::precision::precision;
@@ -20,7 +20,7 @@ fn uniform(rng: &mut ChaCha20Rng) -> f64 {
 }
 
 #[test]
-#[ignore = "full size: about a minute and 10 GB; run on demand"]
+#[ignore = "full size: about two minutes and 13 GB; run on demand"]
 fn helrm_n16_boot_full_slots() {
     let ctx = CkksContext::new(Params::preset("helrm-n16-boot").unwrap(), Backend::Real).unwrap();
     let slots = ctx.params().slots();

@@ -115,7 +115,7 @@ pub const MIN_LOG_MESSAGE_RATIO: u32 = 4;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DiagonalStorage {
     /// Encoded once by [`Bootstrapper::new`] at their level and scale (fast; at `N = 2^16`
-    /// full slots, a few GB).
+    /// full slots, 3.9 GB over `Q·P`).
     #[default]
     PreEncoded,
     /// Kept as compact complex vectors and encoded during every bootstrap (traced as
@@ -154,8 +154,8 @@ pub struct BootstrapConfig {
 impl BootstrapConfig {
     /// The defaults for `slots` slots, matching `helrm-n16-boot` and `toy-n12-boot`:
     /// - 3 CoeffsToSlots and 3 SlotsToCoeffs levels (at `2^15` slots, 5 butterflies per
-    ///   level, 38 rotations per transform; fewer levels cost many more rotations, more
-    ///   levels cost chain bits);
+    ///   level, 39 key-switched rotations per transform, 38 distinct and shared by both;
+    ///   fewer levels cost many more rotations, more levels cost chain bits);
     /// - `K = 32`: with a sparse secret of Hamming weight 192, each coefficient of
     ///   `t/q_0 = c_0/q_0 + Σ_{192 terms} ±c_1/q_0` has standard deviation `√(193/12) ≈ 4.0`,
     ///   so `|t/q_0| > 32` is an 8σ event, about `10^-15` per coefficient and `10^-10` per
