@@ -7,7 +7,10 @@
 //! The kernel groups (`kernels/...`) time one ModUp base conversion (3 digit primes to the
 //! other 11 primes), one ModDown conversion (3 special primes to 11 chain primes) and the
 //! element-wise product of one limb, with the best instruction set `HELRM_ISA` allows.
-//! Heavy groups use small sample sizes; set-up (key generation) is not timed.
+//! Heavy groups use small sample sizes; set-up (key generation) is not timed. The group
+//! `ckks_cpu` times the same operations on one thread in thread CPU time (from
+//! `/proc/thread-self/schedstat`, Linux only) instead of wall time: on a machine shared with
+//! other work it is the steadier figure, since time spent preempted is not counted.
 
 #![allow(
     missing_docs,
@@ -19,7 +22,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::measurement::{Measurement, ValueFormatter};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use helrm_core::ckks::{CkksContext, Encryptor, Evaluator, KeyGenerator, Params};
 use helrm_core::math::rns::{BaseConverter, RnsBasis};
 use helrm_core::math::vecops::VecOps;
@@ -35,7 +39,76 @@ fn pool(threads: usize) -> rayon::ThreadPool {
         .expect("thread pool")
 }
 
-fn keyswitch_ops(c: &mut Criterion) {
+/// CPU time of the calling thread in nanoseconds (0 where the kernel does not report it).
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Criterion measurement: CPU time of the measuring thread.
+struct ThreadCpu;
+
+impl Measurement for ThreadCpu {
+    type Intermediate = u64;
+    type Value = u64;
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns().saturating_sub(start)
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, v: &u64) -> f64 {
+        *v as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &CpuFormatter
+    }
+}
+
+/// Formats nanoseconds of CPU time.
+struct CpuFormatter;
+
+impl ValueFormatter for CpuFormatter {
+    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+        let (div, unit) = if typical >= 1e9 {
+            (1e9, "s cpu")
+        } else if typical >= 1e6 {
+            (1e6, "ms cpu")
+        } else if typical >= 1e3 {
+            (1e3, "µs cpu")
+        } else {
+            (1.0, "ns cpu")
+        };
+        values.iter_mut().for_each(|v| *v /= div);
+        unit
+    }
+    fn scale_throughputs(&self, _: f64, _: &Throughput, values: &mut [f64]) -> &'static str {
+        values.iter_mut().for_each(|v| *v = 1e9 / v.max(1.0));
+        "ops/s cpu"
+    }
+    fn scale_for_machines(&self, _: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+/// Operands and keys of the key-switching benches.
+struct Setup {
+    eval: Evaluator,
+    a: helrm_core::ckks::Ciphertext,
+    b: helrm_core::ckks::Ciphertext,
+    rotations: Vec<i64>,
+    id: String,
+}
+
+fn setup() -> Setup {
     let params = Params::preset(PRESET).expect("preset");
     let ctx = CkksContext::new(params, Backend::Real).expect("context");
     let p = ctx.params();
@@ -47,7 +120,6 @@ fn keyswitch_ops(c: &mut Criterion) {
         .evaluation_keys(&rotations, slots, false)
         .expect("keys");
     let mut enc = Encryptor::new(ctx.clone(), keygen.public_key().expect("pk")).expect("enc");
-    let eval = Evaluator::new(ctx.clone(), Arc::new(keys));
     let values: Vec<f64> = (0..slots)
         .map(|i| (i % 1000) as f64 / 1000.0 - 0.5)
         .collect();
@@ -62,28 +134,55 @@ fn keyswitch_ops(c: &mut Criterion) {
         .expect("encode");
     let a = enc.encrypt(&pt).expect("encrypt");
     let b = enc.encrypt(&pt).expect("encrypt");
+    Setup {
+        eval: Evaluator::new(ctx.clone(), Arc::new(keys)),
+        a,
+        b,
+        rotations,
+        id: format!("n={n}/limbs={limbs}/dnum={dnum}"),
+    }
+}
 
+fn keyswitch_cpu(c: &mut Criterion<ThreadCpu>) {
+    let s = setup();
+    let pool = pool(1);
+    let mut g = c.benchmark_group("ckks_cpu");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    let id = |op: &str| BenchmarkId::new(op, format!("{}/threads=1", s.id));
+    g.bench_function(id("mul_relin"), |bch| {
+        pool.install(|| bch.iter(|| black_box(s.eval.mul_relin(&s.a, &s.b).expect("mul"))))
+    });
+    g.bench_function(id("rotate"), |bch| {
+        pool.install(|| bch.iter(|| black_box(s.eval.rotate(&s.a, 1).expect("rotate"))))
+    });
+    g.bench_function(id("rotate_hoisted_16"), |bch| {
+        pool.install(|| {
+            bch.iter(|| black_box(s.eval.rotate_hoisted(&s.a, &s.rotations).expect("hoisted")))
+        })
+    });
+    g.finish();
+}
+
+fn keyswitch_ops(c: &mut Criterion) {
+    let s = setup();
     let mut g = c.benchmark_group("ckks");
     g.sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
     for threads in [1usize, 2] {
         let pool = pool(threads);
-        let id = |op: &str| {
-            BenchmarkId::new(
-                op,
-                format!("n={n}/limbs={limbs}/dnum={dnum}/threads={threads}"),
-            )
-        };
+        let id = |op: &str| BenchmarkId::new(op, format!("{}/threads={threads}", s.id));
         g.bench_function(id("mul_relin"), |bch| {
-            pool.install(|| bch.iter(|| black_box(eval.mul_relin(&a, &b).expect("mul"))))
+            pool.install(|| bch.iter(|| black_box(s.eval.mul_relin(&s.a, &s.b).expect("mul"))))
         });
         g.bench_function(id("rotate"), |bch| {
-            pool.install(|| bch.iter(|| black_box(eval.rotate(&a, 1).expect("rotate"))))
+            pool.install(|| bch.iter(|| black_box(s.eval.rotate(&s.a, 1).expect("rotate"))))
         });
         g.bench_function(id("rotate_hoisted_16"), |bch| {
             pool.install(|| {
-                bch.iter(|| black_box(eval.rotate_hoisted(&a, &rotations).expect("hoisted")))
+                bch.iter(|| black_box(s.eval.rotate_hoisted(&s.a, &s.rotations).expect("hoisted")))
             })
         });
     }
@@ -150,4 +249,9 @@ fn kernels(c: &mut Criterion) {
 }
 
 criterion_group!(benches, kernels, keyswitch_ops);
-criterion_main!(benches);
+criterion_group! {
+    name = cpu;
+    config = Criterion::default().with_measurement(ThreadCpu);
+    targets = keyswitch_cpu
+}
+criterion_main!(benches, cpu);

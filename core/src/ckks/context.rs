@@ -163,12 +163,20 @@ impl CkksContext {
     /// A buffer of `words` words with unspecified contents (the caller overwrites it).
     pub(crate) fn take_scratch(&self, words: usize) -> Vec<u64> {
         let mut pool = self.scratch.lock().unwrap_or_else(PoisonError::into_inner);
-        // Prefer a buffer that already has the capacity.
-        let pos = pool.iter().position(|b| b.capacity() >= words);
-        let mut v = match pos {
-            Some(i) => pool.swap_remove(i),
-            None => pool.pop().unwrap_or_default(),
+        // Prefer the smallest buffer that already has the capacity (large buffers stay
+        // available for large requests).
+        let pos = pool
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.capacity() >= words)
+            .min_by_key(|(_, b)| b.capacity())
+            .map(|(i, _)| i);
+        let Some(i) = pos else {
+            drop(pool);
+            // Zeroed pages straight from the allocator (no fill pass).
+            return vec![0; words];
         };
+        let mut v = pool.swap_remove(i);
         drop(pool);
         v.resize(words, 0);
         v

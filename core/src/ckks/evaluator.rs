@@ -38,6 +38,7 @@ use crate::trace::{
     DataClass, MaybeTracer, ObjectId, ObjectRef, OpKind, ScopeGuard, TraceEvent, Tracer,
 };
 use num_complex::Complex64;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -189,7 +190,11 @@ impl Evaluator {
     }
 
     /// The plaintext's polynomial at the ciphertext's level (a plaintext may sit higher).
-    fn plain_at(op: &'static str, pt: &Plaintext, ct: &Ciphertext) -> Result<RnsPoly<Eval>> {
+    fn plain_at<'p>(
+        op: &'static str,
+        pt: &'p Plaintext,
+        ct: &Ciphertext,
+    ) -> Result<Cow<'p, RnsPoly<Eval>>> {
         if pt.level() < ct.level() {
             return Err(Error::LevelMismatch {
                 op,
@@ -204,11 +209,12 @@ impl Evaluator {
                 right: pt.slots,
             });
         }
-        let mut p = pt.poly.clone();
-        if pt.level() > ct.level() {
-            p.truncate_q(ct.level().limbs())?;
+        if pt.level() == ct.level() {
+            return Ok(Cow::Borrowed(&pt.poly));
         }
-        Ok(p)
+        let mut p = pt.poly.clone();
+        p.truncate_q(ct.level().limbs())?;
+        Ok(Cow::Owned(p))
     }
 
     /// The integer `round(x)` as residues of the ciphertext's limbs.
@@ -472,13 +478,26 @@ impl Evaluator {
         Ok(out)
     }
 
-    fn tensor(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Vec<RnsPoly<Eval>>> {
+    /// `(a0·b0, a0·b1 + a1·b0, a1·b1)`; with `pooled` the parts live in buffers of the
+    /// context's pool (relinearisation returns its temporaries there, so a multiply then
+    /// needs no fresh memory).
+    fn tensor(&self, a: &Ciphertext, b: &Ciphertext, pooled: bool) -> Result<Vec<RnsPoly<Eval>>> {
         let ring = self.ctx.ring();
         let (a0, a1, b0, b1) = (&a.parts[0], &a.parts[1], &b.parts[0], &b.parts[1]);
-        let d0 = a0.mul(b0, ring)?;
-        let mut d1 = a0.mul(b1, ring)?;
+        let product = |x: &RnsPoly<Eval>, y: &RnsPoly<Eval>| -> Result<RnsPoly<Eval>> {
+            if !(pooled && x.is_real()) {
+                return x.mul(y, ring);
+            }
+            let (q, p) = (x.q_count(), x.p_count());
+            let buf = self.ctx.take_scratch((q + p) * ring.n());
+            let mut out = RnsPoly::from_scratch(ring, q, p, buf);
+            x.mul_to(y, &mut out, ring)?;
+            Ok(out)
+        };
+        let d0 = product(a0, b0)?;
+        let mut d1 = product(a0, b1)?;
         d1.mul_add_assign(a1, b0, ring)?;
-        let d2 = a1.mul(b1, ring)?;
+        let d2 = product(a1, b1)?;
         Ok(vec![d0, d1, d2])
     }
 
@@ -489,7 +508,7 @@ impl Evaluator {
     pub fn mul_no_relin(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
         let t0 = self.tracer.start_timer();
         self.check_mul_operands("mul_no_relin", a, b)?;
-        let out = self.fresh(self.tensor(a, b)?, a.scale * b.scale, a.slots);
+        let out = self.fresh(self.tensor(a, b, false)?, a.scale * b.scale, a.slots);
         self.emit(t0, || {
             self.event(OpKind::MulNoRelin, a.level(), out.scale)
                 .with_inputs(vec![ct_ref(a), ct_ref(b)])
@@ -529,6 +548,7 @@ impl Evaluator {
             let (k0, k1) = self.ctx.key_switch(&d2, key)?;
             parts[0].add_assign(&k0, ring)?;
             parts[1].add_assign(&k1, ring)?;
+            self.ctx.recycle(vec![d2, k0, k1]);
         }
         Ok(parts)
     }
@@ -567,7 +587,7 @@ impl Evaluator {
         let t0 = self.tracer.start_timer();
         self.check_mul_operands("mul_relin", a, b)?;
         let key = self.relin_key()?;
-        let parts = self.relin_parts(self.tensor(a, b)?)?;
+        let parts = self.relin_parts(self.tensor(a, b, true)?)?;
         let out = self.fresh(parts, a.scale * b.scale, a.slots);
         self.emit(t0, || {
             self.key_event(OpKind::MulRelin, a.level(), out.scale)
@@ -681,11 +701,12 @@ impl Evaluator {
         let key = self.galois_key(k, rotation)?;
         let ring = self.ctx.ring();
         let auto = self.ctx.automorphism(k)?;
-        let c1 = ct.parts[1].automorphism(&auto, ring)?;
-        let (k0, k1) = self.ctx.key_switch(&c1, key)?;
-        let mut c0 = ct.parts[0].automorphism(&auto, ring)?;
-        c0.add_assign(&k0, ring)?;
-        Ok(self.fresh(vec![c0, k1], ct.scale, ct.slots))
+        // σ is applied while reading the extended digits of c1 (one pass fewer than
+        // permuting c1 first), and σ(c0) is added into the first half in place.
+        let map = CkksContext::index_map(&auto)?;
+        let (mut c0, c1) = self.ctx.key_switch_mapped(&ct.parts[1], key, &map)?;
+        c0.add_mapped_assign(&ct.parts[0], &map, ring)?;
+        Ok(self.fresh(vec![c0, c1], ct.scale, ct.slots))
     }
 
     /// Rotates the slots left by `rotation` (negative: right), cyclically over the
@@ -764,11 +785,12 @@ impl Evaluator {
                 outs.push(self.fresh(ct.parts.clone(), ct.scale, ct.slots));
                 continue;
             };
-            let auto = self.ctx.automorphism(*k)?;
-            let (a0, a1) = self.ctx.key_inner_product(&digits, key, Some(&auto))?;
-            let mut c0 = ct.parts[0].automorphism(&auto, ring)?;
-            c0.add_assign(&self.ctx.mod_down(a0)?, ring)?;
-            let c1 = self.ctx.mod_down(a1)?;
+            let map = CkksContext::index_map(&*self.ctx.automorphism(*k)?)?;
+            let (a0, a1) = self
+                .ctx
+                .key_inner_product_mapped(&digits, key, Some(&map))?;
+            let (mut c0, c1) = self.ctx.mod_down_pair(a0, a1)?;
+            c0.add_mapped_assign(&ct.parts[0], &map, ring)?;
             outs.push(self.fresh(vec![c0, c1], ct.scale, ct.slots));
         }
         self.ctx.recycle(digits);

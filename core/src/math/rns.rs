@@ -970,6 +970,62 @@ impl BaseConverter {
 }
 
 impl BaseConverter {
+    /// `(Q/q_i)^{-1} mod q_i`: the factor a source limb is multiplied by before
+    /// [`BaseConverter::convert_prepared`] (`None` if `i ≥ L`).
+    pub(crate) fn source_factor(&self, i: usize) -> Option<u64> {
+        self.from.qhat_inv.get(i).copied()
+    }
+
+    /// The approximate conversion of one target limb from prepared rows: row `i` of `y`
+    /// (words `i·stride .. i·stride + out.len()`) holds `[x_i · (Q/q_i)^{-1}]_{q_i}` (each
+    /// source limb already multiplied by [`BaseConverter::source_factor`]), and `out` receives
+    /// `[x + u·Q]_{p_target}` — the words [`BaseConverter::convert`] writes to that limb.
+    /// Sharing the prepared rows between target limbs lets callers convert limb by limb.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] if `target ≥ M`, `stride < out.len()` or `y` holds fewer than
+    /// `L` rows.
+    pub(crate) fn convert_prepared(
+        &self,
+        y: &[u64],
+        stride: usize,
+        target: usize,
+        out: &mut [u64],
+    ) -> Result<()> {
+        let l = self.from.len();
+        let n = out.len();
+        if target >= self.to.len() || stride < n || y.len() < (l - 1) * stride + n {
+            return Err(Error::LengthMismatch {
+                what: "prepared conversion rows",
+                expected: l * stride.max(n),
+                got: y.len(),
+            });
+        }
+        let done = match &self.simd {
+            Some(sc) if y.len() >= l * stride => {
+                let cs = &sc.consts[target * l..(target + 1) * l];
+                simd::conv_dot(sc.kernel, cs, sc.targets[target], y, stride, sc.y_big, out)
+            }
+            _ => 0,
+        };
+        let row = &self.qhat_mod_p[target * l..(target + 1) * l];
+        let red = &self.to_red[target];
+        for (t, o) in out.iter_mut().enumerate().skip(done) {
+            let mut acc = 0u64;
+            for (ic, rc) in row.chunks(self.chunk).enumerate() {
+                let i0 = ic * self.chunk;
+                let s: u128 = rc
+                    .iter()
+                    .enumerate()
+                    .map(|(d, &c)| u128::from(y[(i0 + d) * stride + t]) * u128::from(c))
+                    .sum();
+                acc = red.reduce(u128::from(acc) + s);
+            }
+            *o = acc;
+        }
+        Ok(())
+    }
+
     /// The approximate kernel with SIMD stages (see [`SimdConv`]); the same contract as
     /// [`BaseConverter::run`]. Tails shorter than eight coefficients run the portable code.
     fn run_simd<I: AsRef<[u64]>>(
@@ -1192,6 +1248,24 @@ mod tests {
                     let mut got = vec![vec![0u64; n]; to.len()];
                     conv.convert(&input, &mut got).unwrap();
                     assert_eq!(got, want, "{src:?} -> {dst:?}, n = {n}, {isa}");
+                    // Limb by limb from prepared rows (stride above n) gives the same words.
+                    let stride = n + 3;
+                    let mut rows = vec![0u64; from.len() * stride];
+                    for (i, (m, limb)) in from.moduli().iter().zip(&input).enumerate() {
+                        let w = conv.source_factor(i).unwrap();
+                        for (r, &x) in rows[i * stride..].iter_mut().zip(limb) {
+                            *r = m.mul(x, w);
+                        }
+                    }
+                    for (j, want_j) in want.iter().enumerate() {
+                        let mut o = vec![0u64; n];
+                        conv.convert_prepared(&rows, stride, j, &mut o).unwrap();
+                        assert_eq!(&o, want_j, "prepared {src:?} -> {dst:?}, n = {n}, {isa}");
+                    }
+                    assert!(matches!(
+                        conv.convert_prepared(&rows, stride, to.len(), &mut vec![0u64; n]),
+                        Err(Error::LengthMismatch { .. })
+                    ));
                 }
             }
         }

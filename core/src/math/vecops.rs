@@ -30,8 +30,64 @@
 
 use super::modarith::Modulus;
 pub use super::simd::Isa;
-use super::simd::{self, Kernel, VecConsts};
+use super::simd::{self, DotRead, Kernel, VecConsts};
 use crate::error::{Error, Result};
+
+/// An index map `i → idx[i]` for [`VecOps::dot2`], checked once: every entry is below the
+/// map's length (it need not be a bijection). Maps that send every aligned group of eight
+/// positions into one aligned group of eight — every ring automorphism in the evaluation
+/// order does — are recognised and read with one vector load and one in-register permutation
+/// instead of a gather.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexMap {
+    idx: Vec<u32>,
+    blocks: bool,
+}
+
+impl IndexMap {
+    /// Checks and prepares `idx`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidLayout`] for an entry that is not below `idx.len()`.
+    pub fn new(idx: &[u32]) -> Result<Self> {
+        let n = idx.len();
+        if let Some(&bad) = idx.iter().find(|&&i| i as usize >= n) {
+            return Err(Error::InvalidLayout {
+                what: "index map entry",
+                value: bad as usize,
+                expected: "below the map length",
+            });
+        }
+        let blocks = n.is_multiple_of(8)
+            && idx
+                .chunks_exact(8)
+                .all(|g| g.iter().all(|&i| i >> 3 == g[0] >> 3));
+        Ok(Self {
+            idx: idx.to_vec(),
+            blocks,
+        })
+    }
+
+    /// Number of positions.
+    pub fn len(&self) -> usize {
+        self.idx.len()
+    }
+
+    /// Whether the map is empty.
+    pub fn is_empty(&self) -> bool {
+        self.idx.is_empty()
+    }
+
+    /// The indices.
+    pub fn indices(&self) -> &[u32] {
+        &self.idx
+    }
+
+    /// Whether every aligned group of eight positions maps into one aligned group of eight.
+    pub fn is_blockwise(&self) -> bool {
+        self.blocks
+    }
+}
 
 /// Element-wise operations modulo one `q`, with the kernel chosen for this CPU.
 #[derive(Debug, Clone)]
@@ -211,6 +267,22 @@ impl VecOps {
         Ok(())
     }
 
+    /// `out[i] = (a[i] − b[i]) · w mod q` for one multiplier `w` (any `u64`; reduced first).
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] unless the three slices have equal lengths.
+    pub fn sub_mul_scalar(&self, a: &[u64], b: &[u64], w: u64, out: &mut [u64]) -> Result<()> {
+        check("vecops sub_mul_scalar: b", a.len(), b.len())?;
+        check("vecops sub_mul_scalar: out", a.len(), out.len())?;
+        let q = self.m.value();
+        let w = self.scalar(w);
+        let done = simd::vec_mul_scalar(self.kernel, q, Some(a), Some(b), w, out);
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b).skip(done) {
+            *o = self.m.mul_shoup(x + q - y, w.0, w.1);
+        }
+        Ok(())
+    }
+
     /// `out[i] = a[i] · b[i] mod q`.
     ///
     /// # Errors
@@ -253,16 +325,35 @@ impl VecOps {
         }
     }
 
+    /// `acc[i] = acc[i] + src[map[i]] mod q`: adding a ring automorphism of `src` in
+    /// evaluation form without forming it.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] unless `acc`, `src` and `map` have one length.
+    pub fn add_mapped_assign(&self, acc: &mut [u64], src: &[u64], map: &IndexMap) -> Result<()> {
+        check("vecops add_mapped_assign: src", acc.len(), src.len())?;
+        check("vecops add_mapped_assign: map", acc.len(), map.len())?;
+        let q = self.m.value();
+        let done = if map.blocks {
+            simd::vec_add_mapped(self.kernel, q, src, &map.idx, acc)
+        } else {
+            0
+        };
+        for (o, &i) in acc.iter_mut().zip(&map.idx).skip(done) {
+            *o = csub(o.wrapping_add(src[i as usize]), q);
+        }
+        Ok(())
+    }
+
     /// The inner product of key switching on one limb, for two keys at once:
     /// `out0[i] = Σ_j x_j[π(i)]·k0_j[i] mod q` and `out1[i] = Σ_j x_j[π(i)]·k1_j[i] mod q`,
     /// where `π` is `perm` (the identity when `None`; an automorphism in evaluation form is
-    /// such a permutation, so hoisted rotations read their digits through it). The sums are
-    /// reduced once per output, not per product.
+    /// such a map, so hoisted rotations read their digits through it). The sums are reduced
+    /// once per output, not per product.
     ///
     /// # Errors
     /// [`Error::LengthMismatch`] unless `x`, `k0` and `k1` have equally many limbs and every
-    /// limb, `perm` and both outputs have one length; [`Error::InvalidLayout`] for a `perm`
-    /// entry that is not below that length.
+    /// limb, `perm` and both outputs have one length.
     #[allow(
         clippy::too_many_arguments,
         reason = "one limb of each operand, all needed"
@@ -270,7 +361,7 @@ impl VecOps {
     pub fn dot2(
         &self,
         x: &[&[u64]],
-        perm: Option<&[u32]>,
+        perm: Option<&IndexMap>,
         k0: &[&[u64]],
         k1: &[&[u64]],
         out0: &mut [u64],
@@ -283,17 +374,15 @@ impl VecOps {
         for s in x.iter().chain(k0).chain(k1) {
             check("vecops dot2: limb", n, s.len())?;
         }
-        if let Some(p) = perm {
-            check("vecops dot2: perm", n, p.len())?;
-            if let Some(&bad) = p.iter().find(|&&i| i as usize >= n) {
-                return Err(Error::InvalidLayout {
-                    what: "vecops dot2: permutation entry",
-                    value: bad as usize,
-                    expected: "below the limb length",
-                });
+        let read = match perm {
+            Some(p) => {
+                check("vecops dot2: index map", n, p.len())?;
+                DotRead::Map(&p.idx, p.blocks)
             }
-        }
-        let done = simd::dot2(self.wide, &self.consts, x, perm, k0, k1, out0, out1);
+            None => DotRead::Direct,
+        };
+        let perm = perm.map(|p| p.idx.as_slice());
+        let done = simd::dot2(self.wide, &self.consts, x, read, k0, k1, out0, out1);
         // Products below 2^124: fifteen of them and a reduced partial sum fit in a u128.
         let m = &self.m;
         for i in done..n {
@@ -393,8 +482,10 @@ mod tests {
                     ops.mul_scalar_assign(&mut acc, w);
                     ops.mul_scalar(&a, w, &mut want).unwrap();
                     assert_eq!(acc, want, "mul_scalar_assign q={q} {name}");
+                    ops.sub_mul_scalar(&a, &b, w, &mut want).unwrap();
                     let mut acc = a.clone();
                     ops.sub_mul_scalar_assign(&mut acc, &b, w).unwrap();
+                    assert_eq!(acc, want, "sub_mul_scalar q={q} {name}");
                     for i in 0..len {
                         let d = (u128::from(a[i]) + qq - u128::from(b[i])) % qq;
                         let want = d * (u128::from(w) % qq) % qq;
@@ -433,18 +524,44 @@ mod tests {
                     if len > 0 {
                         k0[0][0] = q - 1;
                     }
-                    let perm: Vec<u32> =
+                    // A scattered map (gather) and a blockwise one (aligned groups of eight
+                    // permuted within and among themselves).
+                    let scattered: Vec<u32> =
                         (0..len as u32).map(|i| (i * 7 + 3) % len as u32).collect();
+                    let groups = len as u32 / 8;
+                    let blockwise: Vec<u32> = (0..len as u32)
+                        .map(|i| {
+                            if i >= 8 * groups {
+                                i
+                            } else {
+                                8 * ((i / 8 * 5 + 1) % groups) + (i % 8 * 3 + 2) % 8
+                            }
+                        })
+                        .collect();
+                    let maps = [
+                        IndexMap::new(&scattered).unwrap(),
+                        IndexMap::new(&blockwise).unwrap(),
+                    ];
+                    assert_eq!(maps[1].is_blockwise(), len % 8 == 0);
                     let xs: Vec<&[u64]> = x.iter().map(Vec::as_slice).collect();
                     let k0s: Vec<&[u64]> = k0.iter().map(Vec::as_slice).collect();
                     let k1s: Vec<&[u64]> = k1.iter().map(Vec::as_slice).collect();
                     for isa in Isa::available() {
                         let ops = VecOps::try_new_with_isa(q, isa).unwrap();
-                        for p in [None, Some(perm.as_slice())] {
+                        for p in [None, Some(&maps[0]), Some(&maps[1])] {
                             let (mut o0, mut o1) = (vec![0u64; len], vec![0u64; len]);
                             ops.dot2(&xs, p, &k0s, &k1s, &mut o0, &mut o1).unwrap();
+                            if let Some(map) = p {
+                                let mut acc = k1[0].clone();
+                                ops.add_mapped_assign(&mut acc, &x[0], map).unwrap();
+                                for i in 0..len {
+                                    let s = map.indices()[i] as usize;
+                                    let want = (u128::from(k1[0][i]) + u128::from(x[0][s])) % qq;
+                                    assert_eq!(u128::from(acc[i]), want, "add_mapped q={q} {isa}");
+                                }
+                            }
                             for i in 0..len {
-                                let s = p.map_or(i, |p| p[i] as usize);
+                                let s = p.map_or(i, |p| p.indices()[i] as usize);
                                 let (mut w0, mut w1) = (0u128, 0u128);
                                 for j in 0..terms {
                                     w0 = (w0 + u128::from(x[j][s]) * u128::from(k0[j][i])) % qq;
@@ -495,13 +612,22 @@ mod tests {
         let (x, k): (&[u64], &[u64]) = (&[1, 2], &[3, 4]);
         let (mut o0, mut o1) = ([0u64; 2], [0u64; 2]);
         assert_eq!(
-            ops.dot2(&[x], Some(&[0, 2]), &[k], &[k], &mut o0, &mut o1),
+            IndexMap::new(&[0, 2]),
             Err(Error::InvalidLayout {
-                what: "vecops dot2: permutation entry",
+                what: "index map entry",
                 value: 2,
-                expected: "below the limb length"
+                expected: "below the map length"
             })
         );
+        let three = IndexMap::new(&[0, 1, 2]).unwrap();
+        assert!(matches!(
+            ops.dot2(&[x], Some(&three), &[k], &[k], &mut o0, &mut o1),
+            Err(Error::LengthMismatch {
+                what: "vecops dot2: index map",
+                expected: 2,
+                got: 3
+            })
+        ));
         assert_eq!(
             ops.dot2(&[x], None, &[k, k], &[k], &mut o0, &mut o1),
             Err(Error::LengthMismatch {

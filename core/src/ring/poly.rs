@@ -4,7 +4,7 @@ use super::automorphism::Automorphism;
 use super::RingContext;
 use crate::error::{Error, Result};
 use crate::math::modarith::Modulus;
-use crate::math::vecops::VecOps;
+use crate::math::vecops::{IndexMap, VecOps};
 use rayon::prelude::*;
 use std::marker::PhantomData;
 
@@ -543,8 +543,18 @@ impl RnsPoly<Eval> {
     /// # Errors
     /// [`Error::ShapeMismatch`] when the limb layouts differ.
     pub fn mul(&self, other: &Self, ctx: &RingContext) -> Result<Self> {
-        self.check_same_shape(other, "mul")?;
         let mut out = Self::zero_in(ctx, self.q_count, self.p_count);
+        self.mul_to(other, &mut out, ctx)?;
+        Ok(out)
+    }
+
+    /// `out = self ⊙ other`, every residue of `out` overwritten (for reused buffers).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] when the limb layouts differ.
+    pub(crate) fn mul_to(&self, other: &Self, out: &mut Self, ctx: &RingContext) -> Result<()> {
+        self.check_same_shape(other, "mul")?;
+        self.check_same_shape(out, "mul")?;
         let n = self.n;
         let ops = ctx.vec_ops(self.q_count, self.p_count);
         type Limbs<'a> = ((&'a mut [u64], (&'a [u64], &'a [u64])), &'a &'a VecOps);
@@ -565,7 +575,41 @@ impl RnsPoly<Eval> {
                 .zip(ops.iter())
                 .for_each(body);
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// `self += σ(src)` for an automorphism `σ` in evaluation form given as its index map
+    /// (`σ(src)[i] = src[map[i]]`), without forming `σ(src)`.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] when the limb layouts differ, [`Error::LengthMismatch`] if the
+    /// map was built for another degree.
+    pub(crate) fn add_mapped_assign(
+        &mut self,
+        src: &Self,
+        map: &IndexMap,
+        ctx: &RingContext,
+    ) -> Result<()> {
+        self.check_same_shape(src, "add")?;
+        if self.is_real() && map.len() != self.n {
+            return Err(Error::LengthMismatch {
+                what: "automorphism degree",
+                expected: self.n,
+                got: map.len(),
+            });
+        }
+        zip_ops(
+            ctx,
+            self.q_count,
+            self.p_count,
+            &mut self.data,
+            &src.data,
+            |m, o, a| {
+                // Equal lengths: every limb and the map have N words.
+                let _ = m.add_mapped_assign(o, a, map);
+            },
+        );
+        Ok(())
     }
 
     /// `self ⊙= other`.

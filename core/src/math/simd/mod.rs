@@ -381,6 +381,16 @@ pub(crate) fn vec_mul_wide(
     }
 }
 
+/// How [`dot2`] reads its digits: directly, or through an index map (`blocks`: every aligned
+/// group of eight indices maps into one aligned group of eight).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum DotRead<'a> {
+    /// `x_j[i]`.
+    Direct,
+    /// `x_j[map[i]]`; `blocks` as above.
+    Map(&'a [u32], bool),
+}
+
 /// The key-switching inner product on one limb (see `x86::mont52::dot2`); returns how many
 /// leading coefficients it wrote (0 unless `kernel` is IFMA and the shapes are as required).
 #[allow(
@@ -391,16 +401,24 @@ pub(crate) fn dot2(
     kernel: Kernel,
     c: &VecConsts,
     x: &[&[u64]],
-    perm: Option<&[u32]>,
+    read: DotRead<'_>,
     k0: &[&[u64]],
     k1: &[&[u64]],
     out0: &mut [u64],
     out1: &mut [u64],
 ) -> usize {
-    let _ = (c, x, perm, k0, k1, &out0, &out1);
+    let _ = (c, x, read, k0, k1, &out0, &out1);
     match kernel {
         #[cfg(target_arch = "x86_64")]
-        Kernel::Ifma(tok) => x86::mont52::dot2(tok, c, x, perm, k0, k1, out0, out1),
+        Kernel::Ifma(tok) => {
+            use x86::mont52::Read;
+            let read = match read {
+                DotRead::Direct => Read::Direct,
+                DotRead::Map(p, true) => Read::Blocks(p),
+                DotRead::Map(p, false) => Read::Gather(p),
+            };
+            x86::mont52::dot2(tok, c, x, read, k0, k1, out0, out1)
+        }
         _ => 0,
     }
 }
@@ -439,6 +457,31 @@ pub(crate) fn conv_dot(
         #[cfg(target_arch = "x86_64")]
         Kernel::Ifma(tok) if cs.len() <= CONV_MAX_TERMS => {
             x86::mont52::conv_dot(tok, cs, target.p, target.pinv, y, stride, y_big, out)
+        }
+        _ => 0,
+    }
+}
+
+/// `acc[i] = acc[i] + src[map[i]] mod q` for a blockwise map (see `x86::vec512::add_mapped`);
+/// returns how many leading words it handled (0 for the portable kernel).
+pub(crate) fn vec_add_mapped(
+    kernel: Kernel,
+    q: u64,
+    src: &[u64],
+    map: &[u32],
+    acc: &mut [u64],
+) -> usize {
+    let _ = (q, src, map, &acc);
+    match kernel {
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512(tok) => {
+            x86::vec512::add_mapped(tok, q, src, map, acc);
+            acc.len() / 8 * 8
+        }
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Ifma(tok) => {
+            x86::vec512::add_mapped(tok.avx512(), q, src, map, acc);
+            acc.len() / 8 * 8
         }
         _ => 0,
     }

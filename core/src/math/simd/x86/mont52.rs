@@ -365,12 +365,29 @@ fn mul_impl<const ADD: bool, const SMALL: bool, const BIG: bool>(
     }
 }
 
+/// Vectors ahead of use at which [`dot2`] prefetches the permuted digit groups.
+const PREFETCH: usize = 16;
+
+/// How [`dot2`] reads the digits.
+#[derive(Clone, Copy)]
+pub(crate) enum Read<'a> {
+    /// `x_j[i]`.
+    Direct,
+    /// `x_j[perm[i]]` with a gather per vector.
+    Gather(&'a [u32]),
+    /// `x_j[perm[i]]` where every aligned group of eight indices maps into one aligned group
+    /// of eight (true of every automorphism in evaluation form): one load and one in-register
+    /// permutation per vector.
+    Blocks(&'a [u32]),
+}
+
 /// The key-switching inner product on one limb: `out0[i] = Σ_j x_j[π(i)]·k0_j[i] mod q` and
-/// `out1[i] = Σ_j x_j[π(i)]·k1_j[i] mod q`, where `π` is `perm` (identity if `None`), for any
+/// `out1[i] = Σ_j x_j[π(i)]·k1_j[i] mod q` (`π` the identity for [`Read::Direct`]), for any
 /// odd `q < 2^62` and the first `8⌊len/8⌋` coefficients. Requires every slice of length
-/// `out0.len()`, `x`, `k0`, `k1` of one length up to [`MAX_TERMS`], and every `perm` entry
-/// below that length (all checked: a violation does nothing and returns 0). Returns how many
-/// leading coefficients it wrote.
+/// `out0.len()`, `x`, `k0`, `k1` of one length up to [`MAX_TERMS`], and every index below that
+/// length (all checked: a violation does nothing and returns 0; a [`Read::Blocks`] map
+/// without the block property gives wrong values, never unsafety). Returns how many leading
+/// coefficients it wrote.
 #[allow(
     clippy::too_many_arguments,
     reason = "one limb of each operand, all needed"
@@ -379,7 +396,7 @@ pub(crate) fn dot2(
     tok: Ifma,
     c: &VecConsts,
     x: &[&[u64]],
-    perm: Option<&[u32]>,
+    read: Read<'_>,
     k0: &[&[u64]],
     k1: &[&[u64]],
     out0: &mut [u64],
@@ -392,45 +409,49 @@ pub(crate) fn dot2(
         && x.len() == k1.len()
         && x.len() <= MAX_TERMS
         && x.iter().chain(k0).chain(k1).all(|s| s.len() == n)
-        && perm.is_none_or(|p| p.len() == n && p.iter().all(|&i| (i as usize) < n));
+        && match read {
+            Read::Direct => true,
+            Read::Blocks(p) => p.len() == n,
+            Read::Gather(p) => p.len() == n && p.iter().all(|&i| (i as usize) < n),
+        };
     if !ok {
         return 0;
     }
     let small = c.q < crate::math::ntt::IFMA_MAX_MODULUS;
     let big = c.q >> 52 != 0;
+    macro_rules! go {
+        ($mode:literal, $p:expr) => {
+            match (small, big) {
+                (true, _) => dot2_impl::<$mode, true, false>(tok, c, x, $p, k0, k1, out0, out1),
+                (false, false) => {
+                    dot2_impl::<$mode, false, false>(tok, c, x, $p, k0, k1, out0, out1)
+                }
+                (false, true) => dot2_impl::<$mode, false, true>(tok, c, x, $p, k0, k1, out0, out1),
+            }
+        };
+    }
     // SAFETY: the token proves AVX-512 F, DQ and IFMA were detected, and the checks above
     // put every gathered index inside its digit limb.
     unsafe {
-        match (perm, small, big) {
-            (None, true, _) => dot2_impl::<false, true, false>(tok, c, x, &[], k0, k1, out0, out1),
-            (None, false, false) => {
-                dot2_impl::<false, false, false>(tok, c, x, &[], k0, k1, out0, out1)
-            }
-            (None, false, true) => {
-                dot2_impl::<false, false, true>(tok, c, x, &[], k0, k1, out0, out1)
-            }
-            (Some(p), true, _) => dot2_impl::<true, true, false>(tok, c, x, p, k0, k1, out0, out1),
-            (Some(p), false, false) => {
-                dot2_impl::<true, false, false>(tok, c, x, p, k0, k1, out0, out1)
-            }
-            (Some(p), false, true) => {
-                dot2_impl::<true, false, true>(tok, c, x, p, k0, k1, out0, out1)
-            }
+        match read {
+            Read::Direct => go!(0, &[]),
+            Read::Gather(p) => go!(1, p),
+            Read::Blocks(p) => go!(2, p),
         }
     }
     n / 8 * 8
 }
 
 /// # Safety
-/// With `PERM`, every entry of `perm` is below the length of every `x_j`, and `perm` has at
-/// least `8⌊out0.len()/8⌋` entries; without it `perm` is unused. The other lengths are as
-/// [`dot2`] checks.
+/// With `MODE == 1` (gather), every entry of `perm` is below the length of every `x_j`, and
+/// `perm` has at least `8⌊out0.len()/8⌋` entries. Modes 0 (direct) and 2 (blocks) read
+/// through bounds-checked slices. The other lengths are as [`dot2`] checks.
 #[allow(
     clippy::too_many_arguments,
     reason = "one limb of each operand, all needed"
 )]
 #[target_feature(enable = "avx512f,avx512dq,avx512ifma")]
-unsafe fn dot2_impl<const PERM: bool, const SMALL: bool, const BIG: bool>(
+unsafe fn dot2_impl<const MODE: u8, const SMALL: bool, const BIG: bool>(
     tok: Ifma,
     c: &VecConsts,
     x: &[&[u64]],
@@ -447,21 +468,46 @@ unsafe fn dot2_impl<const PERM: bool, const SMALL: bool, const BIG: bool>(
     let len = out0.len() / 8 * 8;
     let (o0, _) = out0[..len].as_chunks_mut::<8>();
     let (o1, _) = out1[..len].as_chunks_mut::<8>();
+    let nvec = o0.len();
     for (v, (o0, o1)) in o0.iter_mut().zip(o1.iter_mut()).enumerate() {
         let t = 8 * v;
+        if MODE == 2 && v + PREFETCH < nvec {
+            // The permuted groups are scattered over the limb: ask for them early.
+            let ahead = (perm[t + 8 * PREFETCH] & !7) as usize;
+            for xj in x {
+                // A hint that never faults; the pointer is formed with wrapping arithmetic.
+                _mm_prefetch::<_MM_HINT_T0>(xj.as_ptr().wrapping_add(ahead).cast());
+            }
+        }
+        // The permutation's indices of this vector: as a gather offset vector, or as the
+        // start of their aligned group and the in-group positions (low three bits, which is
+        // all `vpermq` reads).
+        let (iv, base) = if MODE != 0 {
+            let (idx, _) = perm[t..t + 8].as_chunks::<8>();
+            // SAFETY: `idx` is a readable run of eight u32 (unaligned loads are allowed).
+            let iv = unsafe { _mm256_loadu_si256(idx[0].as_ptr().cast()) };
+            (iv, (idx[0][0] & !7) as usize)
+        } else {
+            (_mm256_setzero_si256(), 0)
+        };
+        let iv64 = _mm512_cvtepu32_epi64(iv);
         let mut d0 = (z, z, z);
         let mut d1 = (z, z, z);
         for ((xj, kj0), kj1) in x.iter().zip(k0).zip(k1) {
-            let xv = if PERM {
-                let (idx, _) = perm[t..t + 8].as_chunks::<8>();
-                // SAFETY: `idx` is a readable run of eight u32 (unaligned loads are allowed).
-                let iv = unsafe { _mm256_loadu_si256(idx[0].as_ptr().cast()) };
-                // SAFETY: the caller guarantees every index is below `xj.len()`, so each
-                // gathered 8-byte element lies inside `xj`.
-                unsafe { _mm512_i32gather_epi64::<8>(iv, xj.as_ptr().cast()) }
-            } else {
-                let (r, _) = xj[t..t + 8].as_chunks::<8>();
-                load8(t8, &r[0])
+            let xv = match MODE {
+                0 => {
+                    let (r, _) = xj[t..t + 8].as_chunks::<8>();
+                    load8(t8, &r[0])
+                }
+                1 => {
+                    // SAFETY: the caller guarantees every index is below `xj.len()`, so each
+                    // gathered 8-byte element lies inside `xj`.
+                    unsafe { _mm512_i32gather_epi64::<8>(iv, xj.as_ptr().cast()) }
+                }
+                _ => {
+                    let (r, _) = xj[base..base + 8].as_chunks::<8>();
+                    _mm512_permutexvar_epi64(iv64, load8(t8, &r[0]))
+                }
             };
             let (r0, _) = kj0[t..t + 8].as_chunks::<8>();
             let (r1, _) = kj1[t..t + 8].as_chunks::<8>();

@@ -170,3 +170,39 @@ fn mul_scalar_ifma_impl(
         store(o, _mm512_min_epu64(r, _mm512_sub_epi64(r, qv)));
     }
 }
+
+/// `acc[i] = acc[i] + src[map[i]] mod q` for the first `8⌊len/8⌋` words, where every aligned
+/// group of eight entries of `map` points into one aligned group of eight of `src` (a
+/// blockwise map: one load and one in-register permutation per vector; a map without that
+/// property gives wrong values, never unsafety). Lengths are equal (the caller checks).
+pub(crate) fn add_mapped(tok: Avx512, q: u64, src: &[u64], map: &[u32], acc: &mut [u64]) {
+    // SAFETY: the token proves AVX-512 F and DQ were detected.
+    unsafe { add_mapped_impl(tok, q, src, map, acc) }
+}
+
+#[target_feature(enable = "avx512f,avx512dq")]
+fn add_mapped_impl(_tok: Avx512, q: u64, src: &[u64], map: &[u32], acc: &mut [u64]) {
+    /// Vectors ahead at which the scattered source groups are prefetched.
+    const AHEAD: usize = 16;
+    let qv = _mm512_set1_epi64(q as i64);
+    let (m8, _) = map.as_chunks::<8>();
+    let (o, _) = acc.as_chunks_mut::<8>();
+    let nvec = o.len().min(m8.len());
+    for (v, (o, idx)) in o.iter_mut().zip(m8).enumerate() {
+        if let Some(ahead) = m8.get(v + AHEAD).filter(|_| v + AHEAD < nvec) {
+            // A hint that never faults; the pointer is formed with wrapping arithmetic.
+            let p = src.as_ptr().wrapping_add((ahead[0] & !7) as usize);
+            _mm_prefetch::<_MM_HINT_T0>(p.cast());
+        }
+        let base = (idx[0] & !7) as usize;
+        let Some(group) = src.get(base..base + 8) else {
+            continue;
+        };
+        let (group, _) = group.as_chunks::<8>();
+        // SAFETY: `idx` is a readable run of eight u32 (unaligned loads are allowed).
+        let iv = unsafe { _mm256_loadu_si256(idx.as_ptr().cast()) };
+        let x = _mm512_permutexvar_epi64(_mm512_cvtepu32_epi64(iv), load(&group[0]));
+        let s = _mm512_add_epi64(load(o), x);
+        store(o, _mm512_min_epu64(s, _mm512_sub_epi64(s, qv)));
+    }
+}
