@@ -8,6 +8,7 @@ mod infer;
 mod params;
 mod plan;
 mod simulate;
+mod sweep;
 mod trace;
 mod train;
 
@@ -46,6 +47,8 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Replay a trace on a machine model: latency and off-chip traffic by data class.
     Simulate(simulate::SimulateArgs),
+    /// Replay a trace over a cartesian product of machine-model and lowering settings.
+    Sweep(sweep::SweepArgs),
 }
 
 /// Errors a subcommand reports; each maps to an exit code.
@@ -93,5 +96,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Infer(args) => infer::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Sweep(args) => sweep::run(args),
     }
 }
