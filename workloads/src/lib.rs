@@ -5,6 +5,7 @@ pub mod dlrm;
 pub mod embed;
 pub mod error;
 pub mod he;
+pub mod lookup;
 pub mod plan;
 
 pub use error::{Error, Result};
