@@ -50,6 +50,9 @@ pub enum BenchCommand {
     },
     /// One real bootstrap: time, output level, precision in bits, evaluation-key bytes.
     Bootstrap(super::bench_bootstrap::BootstrapArgs),
+    /// One encrypted embedding lookup (one-hot, CodedHELUT, digits, packed digits, or one
+    /// block of a configuration's packed lookup): time, rotations, levels, error.
+    Lookup(super::bench_lookup::LookupArgs),
 }
 
 /// `helrm bench ops` report.
@@ -194,6 +197,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
             Ok(())
         }
         BenchCommand::Bootstrap(args) => super::bench_bootstrap::run(args),
+        BenchCommand::Lookup(args) => super::bench_lookup::run_cli(args),
         BenchCommand::Ops { params, reps, json } => {
             let report = measure_ops(&params, reps)?;
             if json {

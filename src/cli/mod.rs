@@ -4,10 +4,12 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod bench_bootstrap;
+mod bench_lookup;
 mod infer;
 mod params;
 mod plan;
 mod simulate;
+mod study;
 mod sweep;
 mod trace;
 mod train;
@@ -47,6 +49,8 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Replay a trace on a machine model: latency and off-chip traffic by data class.
     Simulate(simulate::SimulateArgs),
+    /// Trace studies across lookup methods, storage choices and machines (`study packing`).
+    Study(study::StudyArgs),
     /// Replay a trace over a cartesian product of machine-model and lowering settings.
     Sweep(sweep::SweepArgs),
 }
@@ -96,6 +100,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Infer(args) => infer::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Study(args) => study::run_cli(args),
         Command::Sweep(args) => sweep::run(args),
     }
 }
