@@ -57,6 +57,24 @@ pub enum Error {
         /// The operating system's message.
         message: String,
     },
+    /// A trace given for calibration or comparison carries no measured wall times.
+    #[error("trace `{trace}` has no measured wall times (record it with a real run, not a symbolic one)")]
+    UntimedTrace {
+        /// The trace's name.
+        trace: String,
+    },
+    /// Repeated recordings of one deterministic workload do not hold the same events.
+    #[error("recording {run} differs from the first at event {event}: expected {expected}, found {found}")]
+    RunMismatch {
+        /// The recording (from 0) that differs.
+        run: usize,
+        /// Index of the first differing event.
+        event: u64,
+        /// What the first recording holds there.
+        expected: String,
+        /// What this recording holds there.
+        found: String,
+    },
     /// A report could not be turned into JSON.
     #[error("cannot serialise the {what} as JSON: {message}")]
     Json {

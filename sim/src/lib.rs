@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod calibrate;
 pub mod engine;
 mod error;
 pub mod lower;
