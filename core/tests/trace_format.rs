@@ -334,6 +334,22 @@ fn binary_round_trip_equals_jsonl_round_trip() {
     }
 }
 
+/// Traces written in format 1.0 (before the fused hoisted kinds) still load, unchanged.
+#[test]
+fn format_1_0_fixtures_still_load() {
+    for name in ["golden-1.0.htrace.jsonl", "golden-1.0.htrace"] {
+        let reader = TraceReader::open(data_dir().join(name)).unwrap();
+        let mut want = header();
+        want.version.minor = 0;
+        assert_eq!(reader.header(), &want, "{name}");
+        assert_eq!(
+            reader.collect::<Result<Vec<_>, _>>().unwrap(),
+            golden_events(),
+            "{name}"
+        );
+    }
+}
+
 #[test]
 fn reader_detects_the_encoding() {
     let j = TraceReader::open(data_dir().join("golden.htrace.jsonl")).unwrap();
@@ -360,13 +376,13 @@ fn header_layout_is_pinned() {
     let header_line = jsonl.split(|&b| b == b'\n').next().unwrap();
     assert_eq!(
         std::str::from_utf8(header_line).unwrap(),
-        r#"{"format":"helrm-trace","version":{"major":1,"minor":0},"params_fingerprint":"fnv1a64:0123456789abcdef","params":{"log_n":12,"q_bits":[50,40,40],"p_bits":[60],"dnum":3,"word_bytes":8},"mode":"real","created_by":"helrm-core golden test"}"#
+        r#"{"format":"helrm-trace","version":{"major":1,"minor":1},"params_fingerprint":"fnv1a64:0123456789abcdef","params":{"log_n":12,"q_bits":[50,40,40],"p_bits":[60],"dnum":3,"word_bytes":8},"mode":"real","created_by":"helrm-core golden test"}"#
     );
-    assert_eq!(fnv1a64(header_line), 0x6198_eb9f_3cb0_8911);
+    assert_eq!(fnv1a64(header_line), 0x02d2_1687_6a09_1f7a);
     let binary = encode(Encoding::Binary, &header(), &[]);
     assert_eq!(&binary[..8], b"\x89HTRACE\n");
-    assert_eq!(&binary[8..12], &[1, 0, 0, 0]);
-    assert_eq!(fnv1a64(&binary), 0xf95b_bfd7_176d_1372);
+    assert_eq!(&binary[8..12], &[1, 0, 1, 0]);
+    assert_eq!(fnv1a64(&binary), 0x7a96_0d19_5984_543c);
     assert_eq!(FORMAT_VERSION.major, 1);
 }
 
@@ -375,11 +391,11 @@ fn event_layout_is_pinned() {
     let events = golden_events();
     assert_eq!(
         fnv1a64(&encode(Encoding::Jsonl, &header(), &events)),
-        0x21a3_ecc1_f370_3752
+        0x9260_4ae9_a98a_95b9
     );
     assert_eq!(
         fnv1a64(&encode(Encoding::Binary, &header(), &events)),
-        0xa25d_5d73_7c32_6e07
+        0xdcb7_f77e_911a_8f71
     );
 }
 
@@ -401,12 +417,15 @@ fn op_names_and_codes_are_stable() {
         (OpKind::MulRelin, "mul_relin", 22),
         (OpKind::MulNoRelin, "mul_no_relin", 23),
         (OpKind::Relinearize, "relinearize", 24),
+        (OpKind::MulPlainAcc, "mul_plain_acc", 25),
         (OpKind::Rescale, "rescale", 30),
         (OpKind::LevelDrop, "level_drop", 31),
         (OpKind::Rotate, "rotate", 40),
         (OpKind::RotateHoisted, "rotate_hoisted", 41),
         (OpKind::Conjugate, "conjugate", 42),
         (OpKind::KeySwitch, "key_switch", 43),
+        (OpKind::HoistedRotateMulAcc, "hoisted_rotate_mul_acc", 44),
+        (OpKind::LazyRotateSum, "lazy_rotate_sum", 45),
         (OpKind::ModRaise, "mod_raise", 50),
         (OpKind::CoeffsToSlots, "coeffs_to_slots", 51),
         (OpKind::EvalMod, "eval_mod", 52),
@@ -495,7 +514,7 @@ fn unknown_fields_are_ignored_within_a_major_version() {
                 .replacen("{", "{\"future\":{\"nested\":[1,2]},", 1)
                 .replace("\"class\":", "\"placement\":\"hbm\",\"class\":");
             let line = if i == 0 {
-                line.replace("\"minor\":0", "\"minor\":7")
+                line.replace("\"minor\":1", "\"minor\":7")
             } else {
                 line
             };

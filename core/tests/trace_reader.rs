@@ -448,11 +448,13 @@ fn binary_extensions_of_later_minor_versions_are_skipped() {
         let end = offsets.get(i + 1).copied().unwrap_or(b.len());
         let record = &b[start..end];
         if record[0] == 1 {
-            // Append four bytes of a future field to every event payload.
-            let len = u32::from_le_bytes(record[1..5].try_into().unwrap()) + 4;
+            // Append four bytes of a future field to every event payload, after the (empty)
+            // fields of format 1.1: mod_ups, mod_downs, no terms of 16 bytes.
+            let len = u32::from_le_bytes(record[1..5].try_into().unwrap()) + 14 + 4;
             out.push(1);
             out.extend_from_slice(&len.to_le_bytes());
             out.extend_from_slice(&record[5..]);
+            out.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0]);
             out.extend_from_slice(&[0xaa; 4]);
             // And an extension record after it.
             out.extend_from_slice(&[0x80, 3, 0, 0, 0, 1, 2, 3]);

@@ -7,8 +7,8 @@
 )]
 
 use helrm_core::trace::{
-    BinaryWriter, DataClass, JsonlWriter, ObjectId, ObjectRef, OpKind, ParamsSummary, TraceEvent,
-    TraceHeader, TraceMode, TraceReader, TraceSink,
+    BinaryWriter, DataClass, JsonlWriter, ObjectId, ObjectRef, OpKind, ParamsSummary, Term,
+    TraceEvent, TraceHeader, TraceMode, TraceReader, TraceSink,
 };
 use proptest::prelude::*;
 
@@ -65,10 +65,31 @@ prop_compose! {
         inputs in proptest::collection::vec(object(), 0..4),
         outputs in proptest::collection::vec(object(), 0..3),
         wall_ns in any::<Option<u64>>(),
+        mod_ups in prop_oneof![Just(0u32), any::<u32>()],
+        mod_downs in prop_oneof![Just(0u32), any::<u32>()],
+        raw_terms in proptest::collection::vec(
+            (any::<u32>(), any::<Option<u32>>(), any::<Option<u32>>(), any::<u32>()), 0..5),
+        extended_basis in any::<bool>(),
     ) -> TraceEvent {
+        // Terms index into inputs, rotations and outputs.
+        let terms = if inputs.is_empty() || outputs.is_empty() {
+            Vec::new()
+        } else {
+            let at = |i: u32, len: usize| i % len as u32;
+            raw_terms
+                .into_iter()
+                .map(|(i, r, p, o)| Term {
+                    input: at(i, inputs.len()),
+                    rotation: r.filter(|_| !rotations.is_empty()).map(|r| at(r, rotations.len())),
+                    plaintext: p.map(|p| at(p, inputs.len())),
+                    output: at(o, outputs.len()),
+                })
+                .collect()
+        };
         TraceEvent {
             seq, op, scope, log_n, n: 1 << log_n, level, limbs: level + 1, special_primes, dnum,
-            scale_log2, rotations, galois_elements, inputs, outputs, wall_ns,
+            scale_log2, rotations, galois_elements, inputs, outputs, mod_ups, mod_downs, terms,
+            extended_basis, wall_ns,
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::io::{BufRead, Read};
 
 use super::error::{Location, TraceError};
-use super::event::{DataClass, ObjectId, ObjectRef, OpKind, TraceEvent};
+use super::event::{DataClass, ObjectId, ObjectRef, OpKind, Term, TraceEvent};
 use super::header::{TraceHeader, FORMAT_VERSION};
 use super::jsonl::check_header;
 
@@ -26,6 +26,14 @@ const MAX_HEADER_BYTES: u32 = 1 << 20;
 const EVENT_FIXED_BYTES: usize = 44;
 /// Size of one encoded object reference.
 const OBJECT_REF_BYTES: u16 = 30;
+/// Size of one encoded term (format 1.1).
+const TERM_BYTES: u16 = 16;
+/// A term's absent rotation or plaintext index.
+const NO_INDEX: u32 = u32::MAX;
+/// Event flag: `wall_ns` present.
+const FLAG_WALL: u8 = 1;
+/// Event flag: outputs left over the extended basis (format 1.1).
+const FLAG_EXTENDED: u8 = 2;
 /// Byte offset of the JSON header.
 const HEADER_OFFSET: u64 = 16;
 
@@ -93,7 +101,14 @@ pub(crate) fn encode_event(buf: &mut Vec<u8>, ev: &TraceEvent) -> Result<(), Tra
     buf.extend_from_slice(&ev.op.code().to_le_bytes());
     // `check` guarantees log_n <= 63.
     buf.push(u8::try_from(ev.log_n).unwrap_or(u8::MAX));
-    buf.push(u8::from(ev.wall_ns.is_some()));
+    let mut flags = 0;
+    if ev.wall_ns.is_some() {
+        flags |= FLAG_WALL;
+    }
+    if ev.extended_basis {
+        flags |= FLAG_EXTENDED;
+    }
+    buf.push(flags);
     for v in [ev.level, ev.limbs, ev.special_primes, ev.dnum] {
         buf.extend_from_slice(&v.to_le_bytes());
     }
@@ -111,6 +126,20 @@ pub(crate) fn encode_event(buf: &mut Vec<u8>, ev: &TraceEvent) -> Result<(), Tra
     }
     put_objects(buf, ev.seq, "inputs", &ev.inputs)?;
     put_objects(buf, ev.seq, "outputs", &ev.outputs)?;
+    // Fields of format 1.1, appended only when present so that other events keep their 1.0
+    // bytes.
+    if ev.mod_ups != 0 || ev.mod_downs != 0 || !ev.terms.is_empty() {
+        buf.extend_from_slice(&ev.mod_ups.to_le_bytes());
+        buf.extend_from_slice(&ev.mod_downs.to_le_bytes());
+        put_len(buf, ev.seq, "terms", ev.terms.len())?;
+        buf.extend_from_slice(&TERM_BYTES.to_le_bytes());
+        for t in &ev.terms {
+            buf.extend_from_slice(&t.input.to_le_bytes());
+            buf.extend_from_slice(&t.rotation.unwrap_or(NO_INDEX).to_le_bytes());
+            buf.extend_from_slice(&t.plaintext.unwrap_or(NO_INDEX).to_le_bytes());
+            buf.extend_from_slice(&t.output.to_le_bytes());
+        }
+    }
     let payload_len = buf.len() - payload_start;
     match u32::try_from(payload_len) {
         Ok(len) if len <= MAX_RECORD_BYTES => {
@@ -264,10 +293,53 @@ impl<'a> Cursor<'a> {
         }
         Ok(())
     }
+
+    /// Reads the terms of format 1.1: count, element size (at least 16), elements.
+    fn terms(&mut self, out: &mut Vec<Term>) -> Result<(), TraceError> {
+        out.clear();
+        let n = self.u32("terms")? as usize;
+        let size = self.u16("terms")?;
+        if size < TERM_BYTES {
+            return Err(TraceError::Malformed {
+                at: self.at,
+                field: "terms",
+                found: u64::from(size),
+                expected: "a term size of at least 16 bytes",
+            });
+        }
+        let remaining = self.bytes.len() - self.pos;
+        if n.checked_mul(usize::from(size))
+            .is_none_or(|t| t > remaining)
+        {
+            return Err(self.short("terms"));
+        }
+        out.reserve(n);
+        let index = |v: u32| (v != NO_INDEX).then_some(v);
+        for _ in 0..n {
+            let mut t = Cursor {
+                bytes: self.take(usize::from(size), "terms")?,
+                pos: 0,
+                at: self.at,
+            };
+            out.push(Term {
+                input: t.u32("terms")?,
+                rotation: index(t.u32("terms")?),
+                plaintext: index(t.u32("terms")?),
+                output: t.u32("terms")?,
+            });
+        }
+        Ok(())
+    }
 }
 
-/// Decodes one event payload into `ev`, reusing its allocations.
-fn decode_event(payload: &[u8], at: Location, ev: &mut TraceEvent) -> Result<(), TraceError> {
+/// Decodes one event payload of a file in minor version `minor` into `ev`, reusing its
+/// allocations.
+fn decode_event(
+    payload: &[u8],
+    minor: u16,
+    at: Location,
+    ev: &mut TraceEvent,
+) -> Result<(), TraceError> {
     let mut c = Cursor {
         bytes: payload,
         pos: 0,
@@ -293,7 +365,8 @@ fn decode_event(payload: &[u8], at: Location, ev: &mut TraceEvent) -> Result<(),
     ev.dnum = c.u32("dnum")?;
     ev.scale_log2 = f64::from_bits(c.u64("scale_log2")?);
     let wall = c.u64("wall_ns")?;
-    ev.wall_ns = (flags & 1 != 0).then_some(wall);
+    ev.wall_ns = (flags & FLAG_WALL != 0).then_some(wall);
+    ev.extended_basis = flags & FLAG_EXTENDED != 0;
     let n = c.count("scope", 1)?;
     let scope = std::str::from_utf8(c.take(n, "scope")?).map_err(|_| TraceError::Malformed {
         at,
@@ -315,6 +388,17 @@ fn decode_event(payload: &[u8], at: Location, ev: &mut TraceEvent) -> Result<(),
     }
     c.objects("inputs", &mut ev.inputs)?;
     c.objects("outputs", &mut ev.outputs)?;
+    // Format 1.1: ModUp and ModDown counts and terms, present only on the events that have
+    // them.
+    if minor >= 1 && c.pos < payload.len() {
+        ev.mod_ups = c.u32("mod_ups")?;
+        ev.mod_downs = c.u32("mod_downs")?;
+        c.terms(&mut ev.terms)?;
+    } else {
+        ev.mod_ups = 0;
+        ev.mod_downs = 0;
+        ev.terms.clear();
+    }
     // Bytes after the known fields come from a later minor version and are ignored.
     if let Some((field, found, expected)) = ev.invariant_violation() {
         return Err(TraceError::Malformed {
@@ -335,6 +419,8 @@ pub(crate) struct BinaryDecoder<R> {
     payload: Vec<u8>,
     events: u64,
     done: bool,
+    /// The file's minor version (which optional fields its events may hold).
+    minor: u16,
 }
 
 impl<R: BufRead> BinaryDecoder<R> {
@@ -396,6 +482,7 @@ impl<R: BufRead> BinaryDecoder<R> {
             payload: Vec::new(),
             events: 0,
             done: false,
+            minor,
         };
         Ok((header, decoder))
     }
@@ -452,7 +539,7 @@ impl<R: BufRead> BinaryDecoder<R> {
             self.pos = start + 5 + u64::from(len);
             match kind {
                 RECORD_EVENT => {
-                    decode_event(&self.payload, at, ev)?;
+                    decode_event(&self.payload, self.minor, at, ev)?;
                     self.events += 1;
                     return Ok(true);
                 }

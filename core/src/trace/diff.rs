@@ -123,7 +123,20 @@ pub fn diff_event(index: u64, a: &TraceEvent, b: &TraceEvent) -> Option<TraceDif
             b.scale_log2.to_string(),
         ));
     }
-    cmp_fields!(i, "", a, b, [rotations, galois_elements]);
+    cmp_fields!(
+        i,
+        "",
+        a,
+        b,
+        [
+            rotations,
+            galois_elements,
+            mod_ups,
+            mod_downs,
+            terms,
+            extended_basis
+        ]
+    );
     diff_objects(index, "inputs", &a.inputs, &b.inputs)
         .or_else(|| diff_objects(index, "outputs", &a.outputs, &b.outputs))
 }

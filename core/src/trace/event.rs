@@ -82,6 +82,8 @@ op_kinds! {
     MulNoRelin = 23 => "mul_no_relin",
     /// Relinearise a three-component ciphertext.
     Relinearize = 24 => "relinearize",
+    /// `acc += ct × pt` in place: a fused plaintext multiply-accumulate, no temporary.
+    MulPlainAcc = 25 => "mul_plain_acc",
     /// Divide by the last prime of the chain and drop it.
     Rescale = 30 => "rescale",
     /// Drop limbs without dividing.
@@ -94,6 +96,14 @@ op_kinds! {
     Conjugate = 42 => "conjugate",
     /// A bare key switch to another key.
     KeySwitch = 43 => "key_switch",
+    /// Double-hoisted baby steps: per output, `Σ pt ⊙ rot(ct, r)`, one ModUp per rotated
+    /// input, one key inner product per rotation, products of the rotated parts with
+    /// plaintexts in `Q·P` accumulated before one ModDown pair per output. [`Term`]s say
+    /// which input, rotation, plaintext and output each product involves.
+    HoistedRotateMulAcc = 44 => "hoisted_rotate_mul_acc",
+    /// Giant steps: `Σ rot(ct_i, r_i)` with one ModUp and key inner product per rotated term
+    /// and the sum of the `Q·P` inner products brought down by one ModDown pair.
+    LazyRotateSum = 45 => "lazy_rotate_sum",
     /// Raise the modulus of a level-0 ciphertext to the top of the chain (bootstrapping).
     ModRaise = 50 => "mod_raise",
     /// Marker: bootstrapping's CoeffsToSlots step starts. Carries no work and no objects.
@@ -410,6 +420,54 @@ impl ObjectRef {
     }
 }
 
+/// One summand of a fused hoisted operation (`hoisted_rotate_mul_acc`, `lazy_rotate_sum`):
+/// input ciphertext `input`, rotated by the event's rotation `rotation` (or not rotated),
+/// multiplied by the plaintext `plaintext` (or by nothing), added into output `output`.
+///
+/// Indices point into the event's `inputs`, `rotations` (and `galois_elements`) and
+/// `outputs`. In files a term is the array `[input, rotation, plaintext, output]` with `null`
+/// for an absent rotation or plaintext.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "TermRepr", into = "TermRepr")]
+pub struct Term {
+    /// Index in `inputs` of the ciphertext read.
+    pub input: u32,
+    /// Index in `rotations` of the keyed rotation applied to it (one key switch per listed
+    /// rotation, shared by every term naming it); `None` for no rotation.
+    pub rotation: Option<u32>,
+    /// Index in `inputs` of the plaintext it is multiplied by; `None` for none.
+    pub plaintext: Option<u32>,
+    /// Index in `outputs` of the sum it is added to.
+    pub output: u32,
+}
+
+type TermRepr = (u32, Option<u32>, Option<u32>, u32);
+
+impl From<TermRepr> for Term {
+    fn from((input, rotation, plaintext, output): TermRepr) -> Self {
+        Term {
+            input,
+            rotation,
+            plaintext,
+            output,
+        }
+    }
+}
+
+impl From<Term> for TermRepr {
+    fn from(t: Term) -> Self {
+        (t.input, t.rotation, t.plaintext, t.output)
+    }
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
+}
+
 /// One traced operation.
 ///
 /// `seq` and `scope` are assigned by the [`Tracer`](super::Tracer) that emits the event; the
@@ -448,6 +506,21 @@ pub struct TraceEvent {
     pub inputs: Vec<ObjectRef>,
     /// Objects written.
     pub outputs: Vec<ObjectRef>,
+    /// ModUps (decompositions of one polynomial into extended digits) the operation performs;
+    /// set by the fused hoisted kinds only (0 elsewhere: the kind implies the count).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub mod_ups: u32,
+    /// ModDowns of one polynomial from `Q·P` to `Q` the operation performs (a key switch does
+    /// two); set by the fused hoisted kinds only.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub mod_downs: u32,
+    /// The summands of a fused hoisted operation, in evaluation order; empty elsewhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<Term>,
+    /// The outputs are left over the extended basis `Q_ℓ ∪ P` (for example a plaintext encoded
+    /// for `hoisted_rotate_mul_acc`), so they hold `limbs + special_primes` limbs.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub extended_basis: bool,
     /// Measured wall time in nanoseconds (real runs only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wall_ns: Option<u64>,
@@ -472,6 +545,10 @@ impl TraceEvent {
             galois_elements: Vec::new(),
             inputs: Vec::new(),
             outputs: Vec::new(),
+            mod_ups: 0,
+            mod_downs: 0,
+            terms: Vec::new(),
+            extended_basis: false,
             wall_ns: None,
         }
     }
@@ -508,6 +585,25 @@ impl TraceEvent {
         self
     }
 
+    /// Sets the ModUp and ModDown counts of a fused hoisted operation.
+    pub fn with_mod_counts(mut self, mod_ups: u32, mod_downs: u32) -> Self {
+        self.mod_ups = mod_ups;
+        self.mod_downs = mod_downs;
+        self
+    }
+
+    /// Sets the summands of a fused hoisted operation.
+    pub fn with_terms(mut self, terms: Vec<Term>) -> Self {
+        self.terms = terms;
+        self
+    }
+
+    /// Marks the outputs as left over the extended basis `Q_ℓ ∪ P`.
+    pub fn with_extended_basis(mut self, extended: bool) -> Self {
+        self.extended_basis = extended;
+        self
+    }
+
     /// Sets the measured wall time.
     pub fn with_wall_ns(mut self, wall_ns: u64) -> Self {
         self.wall_ns = Some(wall_ns);
@@ -529,7 +625,8 @@ impl TraceEvent {
     }
 
     /// Checks the invariants every reader relies on: `log_n <= 63`, `n == 2^log_n`,
-    /// `limbs == level + 1` and a finite `scale_log2`.
+    /// `limbs == level + 1`, a finite `scale_log2`, and terms whose indices lie within
+    /// `inputs`, `rotations` and `outputs`.
     ///
     /// # Errors
     /// [`TraceError::InvalidEvent`] naming the first field that breaks an invariant.
@@ -558,6 +655,25 @@ impl TraceEvent {
         }
         if !self.scale_log2.is_finite() {
             return Some(("scale_log2", self.scale_log2.to_bits(), "a finite number"));
+        }
+        let (ins, rots, outs) = (
+            self.inputs.len(),
+            self.rotations.len(),
+            self.outputs.len(),
+        );
+        let within = |i: u32, len: usize| (i as usize) < len;
+        for (i, t) in self.terms.iter().enumerate() {
+            let ok = within(t.input, ins)
+                && t.rotation.is_none_or(|r| within(r, rots))
+                && t.plaintext.is_none_or(|p| within(p, ins))
+                && within(t.output, outs);
+            if !ok {
+                return Some((
+                    "terms",
+                    i as u64,
+                    "indices within inputs, rotations and outputs",
+                ));
+            }
         }
         None
     }

@@ -5,7 +5,7 @@
 //! with serde_json. Whenever it returns `Some`, the event equals what serde_json would give
 //! (a differential test checks this), so it changes speed, never results.
 
-use super::event::{DataClass, ObjectId, ObjectRef, OpKind, TraceEvent};
+use super::event::{DataClass, ObjectId, ObjectRef, OpKind, Term, TraceEvent};
 
 struct Parser<'a> {
     /// The line, already checked to be UTF-8.
@@ -161,6 +161,34 @@ impl<'a> Parser<'a> {
             level,
         })
     }
+
+    /// A u32 or `null`.
+    fn opt_u32(&mut self) -> Option<Option<u32>> {
+        if self.peek_lit(b"null") {
+            Some(None)
+        } else {
+            Some(Some(self.u32()?))
+        }
+    }
+
+    /// `[input,rotation,plaintext,output]`.
+    fn term(&mut self) -> Option<Term> {
+        self.lit(b"[")?;
+        let input = self.u32()?;
+        self.lit(b",")?;
+        let rotation = self.opt_u32()?;
+        self.lit(b",")?;
+        let plaintext = self.opt_u32()?;
+        self.lit(b",")?;
+        let output = self.u32()?;
+        self.lit(b"]")?;
+        Some(Term {
+            input,
+            rotation,
+            plaintext,
+            output,
+        })
+    }
 }
 
 /// Parses a canonical event line (without its newline) into `ev`, reusing its allocations.
@@ -208,6 +236,22 @@ pub(crate) fn parse_event(line: &[u8], ev: &mut TraceEvent) -> Option<()> {
     p.list(&mut ev.inputs, Parser::object)?;
     p.lit(b",\"outputs\":")?;
     p.list(&mut ev.outputs, Parser::object)?;
+    ev.mod_ups = if p.peek_lit(b",\"mod_ups\":") {
+        p.u32()?
+    } else {
+        0
+    };
+    ev.mod_downs = if p.peek_lit(b",\"mod_downs\":") {
+        p.u32()?
+    } else {
+        0
+    };
+    if p.peek_lit(b",\"terms\":") {
+        p.list(&mut ev.terms, Parser::term)?;
+    } else {
+        ev.terms.clear();
+    }
+    ev.extended_basis = p.peek_lit(b",\"extended_basis\":true");
     ev.wall_ns = if p.peek_lit(b",\"wall_ns\":") {
         Some(p.u64()?)
     } else {

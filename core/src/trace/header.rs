@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 pub const FORMAT_NAME: &str = "helrm-trace";
 
 /// The format version this code writes. Readers accept any minor version of this major.
-pub const FORMAT_VERSION: FormatVersion = FormatVersion { major: 1, minor: 0 };
+pub const FORMAT_VERSION: FormatVersion = FormatVersion { major: 1, minor: 1 };
 
 /// A trace format version: a new major is incompatible, a new minor only adds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

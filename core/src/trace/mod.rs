@@ -76,7 +76,9 @@ mod writer;
 pub use binary::BINARY_MAGIC;
 pub use diff::{diff, diff_event, diff_events, diff_headers, TraceDifference};
 pub use error::{Location, TraceError};
-pub use event::{DataClass, IdAllocator, ObjectId, ObjectRef, OpKind, TraceEvent, UnknownName};
+pub use event::{
+    DataClass, IdAllocator, ObjectId, ObjectRef, OpKind, Term, TraceEvent, UnknownName,
+};
 pub use header::{
     FormatVersion, ParamsSummary, TraceHeader, TraceMode, FORMAT_NAME, FORMAT_VERSION,
 };
