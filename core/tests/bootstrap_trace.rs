@@ -78,7 +78,7 @@ fn check_structure(events: &[TraceEvent], keys: &BTreeSet<u64>, sparse: bool) {
     // The levels the steps run at: CoeffsToSlots at the top three, EvalMod from 22.
     let cts_levels: BTreeSet<u32> = events
         .iter()
-        .filter(|e| e.scope == "bootstrap/coeffs_to_slots" && e.op == OpKind::RotateHoisted)
+        .filter(|e| e.scope == "bootstrap/coeffs_to_slots" && e.op == OpKind::HoistedRotateMulAcc)
         .map(|e| e.level)
         .collect();
     assert_eq!(cts_levels, BTreeSet::from([23, 24, 25]));
@@ -127,7 +127,8 @@ fn symbolic_full_size_bootstrap_traces_quickly() {
     assert_eq!(by(OpKind::Conjugate), 1);
     // Three CoeffsToSlots and three SlotsToCoeffs levels, each one hoisted baby-step event
     // and one lazy giant-step event.
-    assert_eq!(by(OpKind::RotateHoisted), 12);
+    assert_eq!(by(OpKind::HoistedRotateMulAcc), 6);
+    assert_eq!(by(OpKind::LazyRotateSum), 6);
     assert!(by(OpKind::Rescale) > 0);
     // 38 rotations shared by both transforms, plus conjugation.
     assert_eq!(keys.len(), 39);

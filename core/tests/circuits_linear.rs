@@ -356,13 +356,15 @@ fn on_the_fly_equals_pre_encoded() {
 }
 
 /// Keyed rotations in a trace: one per `rotate` event, one per non-identity Galois element
-/// of a `rotate_hoisted` event.
+/// of a `rotate_hoisted`, `hoisted_rotate_mul_acc` or `lazy_rotate_sum` event.
 fn traced_rotations(events: &[helrm_core::trace::TraceEvent]) -> u64 {
     events
         .iter()
         .map(|e| match e.op {
             OpKind::Rotate => 1,
-            OpKind::RotateHoisted => e.galois_elements.iter().filter(|&&k| k != 1).count() as u64,
+            OpKind::RotateHoisted | OpKind::HoistedRotateMulAcc | OpKind::LazyRotateSum => {
+                e.galois_elements.iter().filter(|&&k| k != 1).count() as u64
+            }
             _ => 0,
         })
         .sum()
@@ -417,7 +419,7 @@ fn dry_run_cost_equals_counted_operations() {
             );
             if h != Hoisting::Double {
                 assert_eq!(
-                    counting.count(OpKind::MulPlain),
+                    counting.count(OpKind::MulPlain) + counting.count(OpKind::MulPlainAcc),
                     cost.plaintext_multiplies,
                     "{h:?} {mode:?}"
                 );

@@ -670,7 +670,8 @@ pub struct LinearCost {
     pub mod_downs: u64,
     /// Plaintext × ciphertext multiplies (one per non-zero diagonal and input ciphertext).
     pub plaintext_multiplies: u64,
-    /// Ciphertext additions.
+    /// Ciphertext additions (`add` events; the accumulation of diagonal products is fused
+    /// into `mul_plain_acc` or into the double-hoisted primitives).
     pub additions: u64,
     /// Rescales.
     pub rescales: u64,
@@ -910,8 +911,9 @@ impl LinearTransform {
         let (mod_ups, mod_downs, additions);
         match hoisting {
             Hoisting::None | Hoisting::Single => {
-                // Per giant: (terms_g − 1) adds; then (giants − 1) adds; then one per fold.
-                additions = terms.saturating_sub(g_all) + g_all.saturating_sub(1) + folds;
+                // Per giant: one mul_plain, then (terms_g − 1) fused mul_plain_acc; then
+                // (giants − 1) adds; then one per fold.
+                additions = g_all.saturating_sub(1) + folds;
                 if hoisting == Hoisting::None {
                     put(OpKind::Rotate, baby_total + g_keyed + folds);
                     mod_ups = rotations;
@@ -921,15 +923,14 @@ impl LinearTransform {
                     mod_ups = hoisted_blocks + g_keyed + folds;
                 }
                 mod_downs = 2 * rotations;
-                put(OpKind::MulPlain, terms);
+                put(OpKind::MulPlain, g_all);
+                put(OpKind::MulPlainAcc, terms.saturating_sub(g_all));
                 put(OpKind::Add, additions);
             }
             Hoisting::Double => {
                 additions = folds;
-                put(
-                    OpKind::RotateHoisted,
-                    u64::from(terms > 0) + u64::from(g_keyed > 0),
-                );
+                put(OpKind::HoistedRotateMulAcc, u64::from(terms > 0));
+                put(OpKind::LazyRotateSum, u64::from(g_keyed > 0));
                 put(OpKind::Rotate, folds);
                 put(OpKind::Add, folds);
                 mod_ups = hoisted_blocks + g_keyed + folds;
@@ -1214,12 +1215,15 @@ impl LinearTransform {
                 let baby = d.k % n1;
                 let src = if baby == 0 { x } else { &rotated[&baby] };
                 let pt = self.plaintext(eval, source, b, i, level, false)?;
-                let t = eval.mul_plain(src, &pt)?;
+                // The first product of a giant step starts its sum; the others accumulate
+                // into it without a temporary.
+                match acc.get_mut(&(d.k / n1)) {
+                    Some(a) => eval.mul_plain_acc(a, src, &pt)?,
+                    None => {
+                        acc.insert(d.k / n1, eval.mul_plain(src, &pt)?);
+                    }
+                }
                 drop(pt);
-                match acc.remove(&(d.k / n1)) {
-                    Some(a) => acc.insert(d.k / n1, eval.add(&a, &t)?),
-                    None => acc.insert(d.k / n1, t),
-                };
             }
         }
         let mut total: Option<Ciphertext> = None;

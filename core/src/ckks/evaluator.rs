@@ -437,6 +437,55 @@ impl Evaluator {
         Ok(out)
     }
 
+    /// `acc += ct · pt` slot-wise, in place: a fused plaintext multiply-accumulate that
+    /// builds no temporary product (the accumulation of diagonal products in a linear
+    /// transform). `acc` keeps its id, level and slot count; its scale must equal
+    /// `ct.scale · pt.scale`. The result is identical to `add(acc, mul_plain(ct, pt))`.
+    /// Traced as one `mul_plain_acc` event that lists `acc` as an input and, with the same
+    /// id, as its output.
+    ///
+    /// # Errors
+    /// [`Error::LevelMismatch`] if `acc` and `ct` differ in level or the plaintext is below
+    /// them, [`Error::ScaleMismatch`], [`Error::SlotsMismatch`],
+    /// [`Error::CiphertextDegree`] for an unrelinearised `acc` or `ct`.
+    pub fn mul_plain_acc(
+        &self,
+        acc: &mut Ciphertext,
+        ct: &Ciphertext,
+        pt: &Plaintext,
+    ) -> Result<()> {
+        const OP: &str = "mul_plain_acc";
+        let t0 = self.tracer.start_timer();
+        Self::check_degree(OP, ct, 1)?;
+        Self::check_degree(OP, acc, 1)?;
+        if acc.level() != ct.level() {
+            return Err(Error::LevelMismatch {
+                op: OP,
+                left: acc.level().get(),
+                right: ct.level().get(),
+            });
+        }
+        if acc.slots != ct.slots {
+            return Err(Error::SlotsMismatch {
+                op: OP,
+                left: acc.slots,
+                right: ct.slots,
+            });
+        }
+        let p = Self::plain_at(OP, pt, ct)?;
+        Self::check_scales(OP, acc.scale, ct.scale * pt.scale)?;
+        let ring = self.ctx.ring();
+        for (a, c) in acc.parts.iter_mut().zip(&ct.parts) {
+            a.mul_add_assign(c, &p, ring)?;
+        }
+        self.emit(t0, || {
+            self.event(OpKind::MulPlainAcc, ct.level(), acc.scale)
+                .with_inputs(vec![ct_ref(acc), ct_ref(ct), pt_ref(pt)])
+                .with_outputs(vec![ct_ref(acc)])
+        });
+        Ok(())
+    }
+
     /// `ct · round(c · const_scale)`: multiplies by a real constant encoded at `const_scale`;
     /// the result's scale is `ct.scale · const_scale`. Choosing `const_scale` equal to the
     /// prime the next rescale drops keeps the scale unchanged across that rescale.

@@ -179,7 +179,8 @@ impl Evaluator {
 
     /// Encodes complex `values` at `level` and `scale` over `Q_ℓ ∪ P`: the plaintext operand
     /// of [`Evaluator::rotate_mul_sum_hoisted`] for complex diagonals (the complex sibling of
-    /// [`Evaluator::encode_real_qp`]). Traced as one `encode` event.
+    /// [`Evaluator::encode_real_qp`]). Traced as one `encode` event whose output is marked as left
+    /// over the extended basis.
     ///
     /// # Errors
     /// As [`crate::ckks::CkksContext::encode`].
@@ -239,6 +240,7 @@ impl Evaluator {
                 level.get() as u32,
             )
             .with_scale_log2(scale.log2())
+            .with_extended_basis(true)
             .with_outputs(vec![ObjectRef::at_level(
                 ObjectId(pt.id),
                 pt.class,

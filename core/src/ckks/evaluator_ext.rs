@@ -19,7 +19,7 @@ use super::evaluator::{Evaluator, SCALE_TOLERANCE};
 use super::params::Level;
 use crate::error::{Error, Result};
 use crate::ring::{Coeff, Eval, GaloisElement, RnsPoly};
-use crate::trace::{DataClass, MaybeTracer, ObjectId, ObjectRef, OpKind, TraceEvent};
+use crate::trace::{DataClass, MaybeTracer, ObjectId, ObjectRef, OpKind, Term, TraceEvent};
 use num_complex::Complex64;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -194,7 +194,8 @@ impl Evaluator {
     }
 
     /// Encodes real `values` at `level` and `scale` over `Q_ℓ ∪ P` (the operand of
-    /// [`Evaluator::rotate_mul_sum_hoisted`]); traced as one `encode` event.
+    /// [`Evaluator::rotate_mul_sum_hoisted`]); traced as one `encode` event whose output is
+    /// marked as left over the extended basis.
     ///
     /// # Errors
     /// As [`crate::ckks::CkksContext::encode`].
@@ -255,6 +256,7 @@ impl Evaluator {
                 level.get() as u32,
             )
             .with_scale_log2(scale.log2())
+            .with_extended_basis(true)
             .with_outputs(vec![pt_ref(&pt)])
         });
         Ok(pt)
@@ -268,8 +270,9 @@ impl Evaluator {
     /// `2·|Q_ℓ ∪ P| + |Q_ℓ|` limbs each); then, group by group, the products are accumulated
     /// in 128 bits without reduction (reduced every 60 terms) and the group's `Q·P` sums
     /// take two ModDowns. Returns one ciphertext per group at the inputs' level, scale
-    /// `input scale × plaintext scale`. Traced as one `rotate_hoisted` event naming every
-    /// keyed rotation, key and plaintext.
+    /// `input scale × plaintext scale`. Traced as one `hoisted_rotate_mul_acc` event naming
+    /// every keyed rotation, key and plaintext, with one term per product and its ModUp and
+    /// ModDown counts.
     ///
     /// # Errors
     /// [`Error::LengthMismatch`] (term lists ≠ inputs, a group index ≥ `groups`),
@@ -322,9 +325,12 @@ impl Evaluator {
         let mut elements = Vec::new();
         // Phase 1: every distinct rotated baby step of every input, kept in Q·P.
         let mut babies: Vec<BTreeMap<GaloisElement, Baby>> = Vec::with_capacity(inputs.len());
-        for (x, plan) in inputs.iter().zip(&plans) {
+        let mut owners: Vec<usize> = Vec::new();
+        let mut mod_ups = 0u32;
+        for (xi, (x, plan)) in inputs.iter().zip(&plans).enumerate() {
             let mut mine: BTreeMap<GaloisElement, Baby> = BTreeMap::new();
             if plan.iter().any(|p| p.1.is_some()) {
+                mod_ups += 1;
                 let digits = self.ctx.decompose(&x.parts[1])?;
                 for &(_, k, r, _) in plan {
                     let Some(k) = k else { continue };
@@ -338,6 +344,7 @@ impl Evaluator {
                         let c0 = x.parts[0].automorphism(&auto, ring)?;
                         rotations.push(r);
                         elements.push(k);
+                        owners.push(xi);
                         v.insert((a0, a1, c0));
                     }
                 }
@@ -355,6 +362,7 @@ impl Evaluator {
         let mut pt_scale: Option<f64> = None;
         let mut pt_refs = Vec::new();
         let mut outs = Vec::with_capacity(groups);
+        let mut keyed_groups = 0u32;
         let scale_of = |pt_scale: Option<f64>| first.scale * pt_scale.unwrap_or(1.0);
         for terms_g in &by_group {
             let mut pts = Vec::with_capacity(terms_g.len());
@@ -404,6 +412,7 @@ impl Evaluator {
                 }
             }
             let keyed = ops.iter().any(|o| o.2.is_some());
+            keyed_groups += u32::from(keyed);
             let mut c0 = RnsPoly::zero_eval(ring, q_count, 0);
             let mut c1 = RnsPoly::zero_eval(ring, q_count, 0);
             let mut p0 = RnsPoly::zero_eval(ring, q_count, if keyed { np } else { 0 });
@@ -442,18 +451,39 @@ impl Evaluator {
         self.tracer.emit_timed(t0, || {
             let mut ins: Vec<ObjectRef> = inputs.iter().map(ct_ref).collect();
             ins.extend(elements.iter().filter_map(|&k| self.ext_key_ref(k, level)));
+            // Plaintexts follow, in the order of the terms (group by group).
+            let rotation_index: BTreeMap<(usize, GaloisElement), u32> = owners
+                .iter()
+                .zip(&elements)
+                .enumerate()
+                .map(|(i, (&xi, &k))| ((xi, k), i as u32))
+                .collect();
+            let mut terms = Vec::with_capacity(pt_refs.len());
+            for (g, terms_g) in by_group.iter().enumerate() {
+                for &(xi, k, _) in terms_g {
+                    terms.push(Term {
+                        input: xi as u32,
+                        rotation: k.and_then(|k| rotation_index.get(&(xi, k)).copied()),
+                        plaintext: Some((ins.len() + terms.len()) as u32),
+                        output: g as u32,
+                    });
+                }
+            }
             ins.extend(pt_refs.iter().cloned());
-            self.ext_key_event(OpKind::RotateHoisted, level, scale)
+            self.ext_key_event(OpKind::HoistedRotateMulAcc, level, scale)
                 .with_rotations(rotations.clone(), elements.iter().map(|k| k.0).collect())
                 .with_inputs(ins)
                 .with_outputs(outs.iter().map(ct_ref).collect())
+                .with_mod_counts(mod_ups, 2 * keyed_groups)
+                .with_terms(terms)
         });
         Ok(outs)
     }
 
     /// `Σ_i rot(cts[i], r_i)` with one ModDown pair for the whole sum (the giant steps of a
     /// double-hoisted transform): each keyed term costs a ModUp and a key inner product, the
-    /// sum of the inner products is divided by `P` once. Traced as one `rotate_hoisted` event.
+    /// sum of the inner products is divided by `P` once. Traced as one `lazy_rotate_sum`
+    /// event with one term per summand.
     ///
     /// # Errors
     /// [`Error::LengthMismatch`] for no terms; [`Error::LevelMismatch`],
@@ -515,13 +545,30 @@ impl Evaluator {
         self.tracer.emit_timed(t0, || {
             let mut ins: Vec<ObjectRef> = cts.iter().map(|c| ct_ref(c)).collect();
             ins.extend(keys.iter().filter_map(|&k| self.ext_key_ref(k, level)));
-            self.ext_key_event(OpKind::RotateHoisted, level, first.scale)
+            let mut keyed = 0u32;
+            let terms = plan
+                .iter()
+                .enumerate()
+                .map(|(i, p)| Term {
+                    input: i as u32,
+                    rotation: p.2.map(|_| {
+                        keyed += 1;
+                        keyed - 1
+                    }),
+                    plaintext: None,
+                    output: 0,
+                })
+                .collect();
+            let downs = if keys.is_empty() { 0 } else { 2 };
+            self.ext_key_event(OpKind::LazyRotateSum, level, first.scale)
                 .with_rotations(
                     plan.iter().filter(|p| p.2.is_some()).map(|p| p.1).collect(),
                     keys.iter().map(|k| k.0).collect(),
                 )
                 .with_inputs(ins)
                 .with_outputs(vec![ct_ref(&out)])
+                .with_mod_counts(keys.len() as u32, downs)
+                .with_terms(terms)
         });
         Ok(out)
     }
