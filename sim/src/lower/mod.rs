@@ -39,6 +39,7 @@ mod sizes;
 use helrm_core::trace::{DataClass, ObjectRef, OpKind, ParamsSummary, TraceEvent};
 use helrm_hwmodels::{Features, KernelClass};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 pub use sizes::{ciphertext_bytes, digit_partition, digits_in_use, key_switch_key_bytes};
@@ -915,6 +916,28 @@ impl Lowerer {
                 self.combine(&mut b, &s, &ks, Some((sigma, 1)), out_acc, fused.is_some());
             }
             OpKind::RotateHoisted => self.lower_hoisted(&mut b, &s, ev, ct0_acc, &keys),
+            OpKind::HoistedRotateMulAcc | OpKind::LazyRotateSum => {
+                self.lower_fused_hoisted(&mut b, &s, ev, &keys);
+            }
+            OpKind::MulPlainAcc => {
+                // acc += ct · pt: inputs (acc, ct, pt), output acc.
+                let pt = plains.first().map(|p| self.plain_operand(&mut b, &s, p));
+                let src = cts.get(1).copied();
+                let c = src.map_or(2, |o| self.components(o, &s));
+                let src_acc = src.map(|o| self.object_access(o, n));
+                b.push(
+                    Work {
+                        kind: KernelKind::Multiply,
+                        limbs: c * l,
+                        words: s.words(c * l),
+                        mod_mults: s.words(c * l),
+                        mod_adds: s.words(c * l),
+                        onchip_bytes: s.bytes(3 * c * l + l),
+                    },
+                    &[ct0_acc, src_acc, pt],
+                    &[out_acc],
+                );
+            }
             OpKind::Rescale => {
                 let Some(x) = ct0_acc else { return };
                 let c = ct0.map_or(2, |o| self.components(o, &s));
@@ -1369,6 +1392,254 @@ impl Lowerer {
         );
     }
 
+    /// ModUp of the second component of `x`: per digit, iNTT of its limbs, conversion to
+    /// the other `L − a_j + K` limbs, NTT of those. Returns the extended digits.
+    fn mod_up(&self, b: &mut Builder<'_>, s: &Shape, x: Access) -> Vec<Option<Access>> {
+        let (l, k) = (s.l, s.k);
+        let mut exts = Vec::with_capacity(s.digits.len());
+        for &a in &s.digits {
+            let ext = l - a + k;
+            let coeff = b.temp(s.bytes(a));
+            let (m, ad) = s.ntt(a);
+            b.push(
+                Work {
+                    kind: KernelKind::Intt,
+                    limbs: a,
+                    words: s.words(a),
+                    mod_mults: m,
+                    mod_adds: ad,
+                    onchip_bytes: self.ntt_onchip(a, s),
+                },
+                &[Some(x), self.twiddles(TwiddleTable::InverseQ, l, s)],
+                &[Some(coeff)],
+            );
+            let e = b.temp(s.bytes(ext));
+            self.conversion(b, s, KernelKind::ModUpConversion, a, ext, coeff, e);
+            let (m, ad) = s.ntt(ext);
+            b.push(
+                Work {
+                    kind: KernelKind::Ntt,
+                    limbs: ext,
+                    words: s.words(ext),
+                    mod_mults: m,
+                    mod_adds: ad,
+                    onchip_bytes: self.ntt_onchip(ext, s),
+                },
+                &[
+                    Some(e),
+                    self.twiddles(TwiddleTable::ForwardQ, l, s),
+                    self.twiddles(TwiddleTable::ForwardP, k, s),
+                ],
+                &[Some(e)],
+            );
+            exts.push(Some(e));
+        }
+        exts
+    }
+
+    /// The automorphism of a rotation applied to the extended digits of `x` and to its first
+    /// component (`d (L + K) + L` limbs), then the key inner product: returns (the permuted
+    /// temporary holding `σ(c_0)`, the `Q·P` accumulator of `2 (L + K)` limbs).
+    fn rotated_inner_product(
+        &self,
+        b: &mut Builder<'_>,
+        s: &Shape,
+        x: Access,
+        exts: &[Option<Access>],
+        key: Option<Access>,
+    ) -> (Access, Access) {
+        let perm_limbs = s.d() * (s.l + s.k) + s.l;
+        let permuted = b.temp(s.bytes(perm_limbs));
+        let mut reads = vec![Some(x)];
+        reads.extend(exts.iter().copied());
+        b.push(
+            Work {
+                kind: KernelKind::Automorphism,
+                limbs: perm_limbs,
+                words: s.words(perm_limbs),
+                mod_mults: 0,
+                mod_adds: 0,
+                onchip_bytes: s.bytes(2 * perm_limbs),
+            },
+            &reads,
+            &[Some(permuted)],
+        );
+        let acc = self.inner_product(b, s, &[Some(permuted)], key);
+        (permuted, acc)
+    }
+
+    /// A plaintext operand of a `Q·P` product: the object, or (compact plaintexts) a
+    /// temporary it is expanded into over its `limbs` limbs first.
+    fn plain_operand_limbs(
+        &self,
+        b: &mut Builder<'_>,
+        s: &Shape,
+        p: &ObjectRef,
+        limbs: u64,
+    ) -> Access {
+        let acc = self.object_access(p, s.n);
+        if !self.is_compact_plaintext(p.class) {
+            return acc;
+        }
+        let t = b.temp(s.bytes(limbs));
+        let (m, a) = s.ntt(limbs);
+        b.push(
+            Work {
+                kind: KernelKind::PlaintextExpand,
+                limbs,
+                words: s.words(limbs),
+                mod_mults: m,
+                mod_adds: a.saturating_add(s.words(limbs)),
+                onchip_bytes: s.bytes(1).saturating_add(self.ntt_onchip(limbs, s)),
+            },
+            &[
+                Some(acc),
+                self.twiddles(TwiddleTable::ForwardQ, s.l, s),
+                self.twiddles(TwiddleTable::ForwardP, limbs.saturating_sub(s.l), s),
+            ],
+            &[Some(t)],
+        );
+        t
+    }
+
+    /// `hoisted_rotate_mul_acc` and `lazy_rotate_sum`, from the event's terms (see
+    /// `docs/cost-model.md`): ModUps (one per rotated input, or per rotated term of a lazy
+    /// sum), per rotation an automorphism and key inner product, per output the products or
+    /// sums over `Q·P` and `Q`, then one ModDown pair and combine per output with a rotated
+    /// term. Events without terms lower to no kernels.
+    fn lower_fused_hoisted(
+        &self,
+        b: &mut Builder<'_>,
+        s: &Shape,
+        ev: &TraceEvent,
+        keys: &[&ObjectRef],
+    ) {
+        let (l, lk) = (s.l, s.l + s.k);
+        let lazy = ev.op == OpKind::LazyRotateSum;
+        let input = |i: u32| {
+            ev.inputs
+                .get(i as usize)
+                .map(|o| self.object_access(o, s.n))
+        };
+        // The input each rotation applies to (from its first term).
+        let mut owner: Vec<Option<u32>> = vec![None; ev.rotations.len()];
+        for t in &ev.terms {
+            if let Some(slot) = t.rotation.and_then(|r| owner.get_mut(r as usize)) {
+                slot.get_or_insert(t.input);
+            }
+        }
+        // ModUps: once per rotated input (hoisted), once per rotated term (lazy sum).
+        let mut shared: BTreeMap<u32, Vec<Option<Access>>> = BTreeMap::new();
+        let mut rotated: Vec<Option<(Access, Access)>> = vec![None; ev.rotations.len()];
+        for (r, who) in owner.iter().enumerate() {
+            let Some(x) = who.and_then(&input) else {
+                continue;
+            };
+            let exts = if lazy {
+                self.mod_up(b, s, x)
+            } else {
+                match who.and_then(|i| shared.get(&i)) {
+                    Some(e) => e.clone(),
+                    None => {
+                        let e = self.mod_up(b, s, x);
+                        if let Some(i) = *who {
+                            shared.insert(i, e.clone());
+                        }
+                        e
+                    }
+                }
+            };
+            let key = keys.get(r).map(|o| self.object_access(o, s.n));
+            rotated[r] = Some(self.rotated_inner_product(b, s, x, &exts, key));
+        }
+        for (o, out) in ev.outputs.iter().enumerate() {
+            let out = Some(self.object_access(out, s.n));
+            let terms: Vec<_> = ev.terms.iter().filter(|t| t.output as usize == o).collect();
+            if terms.is_empty() {
+                continue;
+            }
+            let keyed = terms
+                .iter()
+                .filter(|t| {
+                    t.rotation
+                        .and_then(|r| rotated.get(r as usize)?.as_ref())
+                        .is_some()
+                })
+                .count() as u64;
+            let total = terms.len() as u64;
+            let plain = total - keyed;
+            let mut reads: Vec<Option<Access>> = Vec::new();
+            for t in &terms {
+                match t
+                    .rotation
+                    .and_then(|r| rotated.get(r as usize).copied().flatten())
+                {
+                    Some((permuted, acc)) => reads.extend([Some(permuted), Some(acc)]),
+                    None => reads.push(input(t.input)),
+                }
+            }
+            // Sums over Q: c0 from every term, c1 from the unrotated ones.
+            let q_comps = 1 + u64::from(plain > 0);
+            let q_words = q_comps * l;
+            let adds = s.words(
+                keyed.saturating_sub(1) * 2 * lk
+                    + total.saturating_sub(1) * l
+                    + plain.saturating_sub(1) * l,
+            );
+            let qp_sum = (keyed > 0).then(|| b.temp(s.bytes(2 * lk)));
+            let q_sum = if keyed > 0 {
+                Some(b.temp(s.bytes(q_words)))
+            } else {
+                out
+            };
+            let produced = q_words + if keyed > 0 { 2 * lk } else { 0 };
+            if lazy {
+                b.push(
+                    Work {
+                        kind: KernelKind::Add,
+                        limbs: produced,
+                        words: s.words(produced),
+                        mod_mults: 0,
+                        mod_adds: adds,
+                        onchip_bytes: s.bytes(keyed * (2 * lk + l) + plain * 2 * l + produced),
+                    },
+                    &reads,
+                    &[qp_sum, q_sum],
+                );
+            } else {
+                // Products: a rotated term multiplies its Q·P pair (2 (L + K) limbs) and
+                // σ(c0) (L limbs); an unrotated one both components over Q (2 L limbs).
+                for t in &terms {
+                    let rotated_term = t
+                        .rotation
+                        .and_then(|r| rotated.get(r as usize).copied().flatten())
+                        .is_some();
+                    if let Some(p) = t.plaintext.and_then(|p| ev.inputs.get(p as usize)) {
+                        let limbs = if rotated_term { lk } else { l };
+                        reads.push(Some(self.plain_operand_limbs(b, s, p, limbs)));
+                    }
+                }
+                let mults = keyed * (2 * lk + l) + plain * 2 * l;
+                b.push(
+                    Work {
+                        kind: KernelKind::Multiply,
+                        limbs: produced,
+                        words: s.words(produced),
+                        mod_mults: s.words(mults),
+                        mod_adds: adds,
+                        onchip_bytes: s.bytes(keyed * (3 * lk + l) + plain * 3 * l + produced),
+                    },
+                    &reads,
+                    &[qp_sum, q_sum],
+                );
+            }
+            if let (Some(acc), Some(q)) = (qp_sum, q_sum) {
+                let ks = self.mod_down(b, s, acc, None, false);
+                self.combine(b, s, &ks, Some((q, q_comps)), out, false);
+            }
+        }
+    }
+
     fn lower_hoisted(
         &self,
         b: &mut Builder<'_>,
@@ -1383,46 +1654,11 @@ impl Lowerer {
         let identity = |i: usize| ev.galois_elements.get(i) == Some(&1);
         let needs_keys = (0..count).any(|i| !identity(i));
         // One shared ModUp of c1.
-        let mut exts: Vec<Option<Access>> = Vec::new();
-        if needs_keys {
-            for &a in &s.digits {
-                let ext = l - a + k;
-                let coeff = b.temp(s.bytes(a));
-                let (m, ad) = s.ntt(a);
-                b.push(
-                    Work {
-                        kind: KernelKind::Intt,
-                        limbs: a,
-                        words: s.words(a),
-                        mod_mults: m,
-                        mod_adds: ad,
-                        onchip_bytes: self.ntt_onchip(a, s),
-                    },
-                    &[Some(x), self.twiddles(TwiddleTable::InverseQ, l, s)],
-                    &[Some(coeff)],
-                );
-                let e = b.temp(s.bytes(ext));
-                self.conversion(b, s, KernelKind::ModUpConversion, a, ext, coeff, e);
-                let (m, ad) = s.ntt(ext);
-                b.push(
-                    Work {
-                        kind: KernelKind::Ntt,
-                        limbs: ext,
-                        words: s.words(ext),
-                        mod_mults: m,
-                        mod_adds: ad,
-                        onchip_bytes: self.ntt_onchip(ext, s),
-                    },
-                    &[
-                        Some(e),
-                        self.twiddles(TwiddleTable::ForwardQ, l, s),
-                        self.twiddles(TwiddleTable::ForwardP, k, s),
-                    ],
-                    &[Some(e)],
-                );
-                exts.push(Some(e));
-            }
-        }
+        let exts = if needs_keys {
+            self.mod_up(b, s, x)
+        } else {
+            Vec::new()
+        };
         let mut next_key = keys.iter();
         for i in 0..count {
             let out = ev.outputs.get(i).map(|o| self.object_access(o, s.n));

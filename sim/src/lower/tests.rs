@@ -1,7 +1,7 @@
 //! Lowering against hand-computed counts (derivations in `docs/cost-model.md`).
 
 use super::*;
-use helrm_core::trace::ObjectId;
+use helrm_core::trace::{ObjectId, Term};
 
 const N: u64 = 1 << 16;
 
@@ -413,4 +413,163 @@ fn encode_is_an_fft_then_reduction_and_ntt_per_limb() {
         .totals();
     // 11N + 88N + (8N + N + 11N) mults.
     assert_eq!(t.mod_mults, 119 * N);
+}
+
+fn galois_key(id: u64, k: u64) -> ObjectRef {
+    let bytes = key_switch_key_bytes(N, 4, 11, 3, 8, false);
+    ObjectRef::key(ObjectId(id), DataClass::KeyGalois(k), bytes)
+}
+
+/// A plaintext encoded over `Q_ℓ ∪ P` at level 10: 14 limbs.
+fn qp_plain(id: u64) -> ObjectRef {
+    ObjectRef::at_level(ObjectId(id), DataClass::PlaintextWeight, 14 * N * 8, 10)
+}
+
+fn term(input: u32, rotation: Option<u32>, plaintext: Option<u32>, output: u32) -> Term {
+    Term {
+        input,
+        rotation,
+        plaintext,
+        output,
+    }
+}
+
+/// One input, rotations 1 and 2; output 0 = pt·x + pt·rot(x, 1), output 1 = pt·rot(x, 2).
+fn hoisted_mul_acc() -> TraceEvent {
+    TraceEvent::new(OpKind::HoistedRotateMulAcc, 16, 10)
+        .with_key_switching(3, 4)
+        .with_rotations(vec![1, 2], vec![5, 25])
+        .with_inputs(vec![
+            ct(1, 10),
+            galois_key(10, 5),
+            galois_key(11, 25),
+            qp_plain(20),
+            qp_plain(21),
+            qp_plain(22),
+        ])
+        .with_outputs(vec![ct(30, 10), ct(31, 10)])
+        .with_mod_counts(1, 4)
+        .with_terms(vec![
+            term(0, None, Some(3), 0),
+            term(0, Some(0), Some(4), 0),
+            term(0, Some(1), Some(5), 1),
+        ])
+}
+
+#[test]
+fn hoisted_rotate_mul_acc_matches_hand_counts() {
+    // L = 11, K = 3, L + K = 14, digits 3,3,3,2.
+    let out = lowerer(LoweringOptions::default()).lower_event(&hoisted_mul_acc());
+    let t = out.totals();
+    // One ModUp: iNTT 11 limbs (88N, 176N), conversions (134N, 78N), NTT 45 limbs (360N, 720N).
+    assert_eq!(t.by_kind(KernelKind::ModUpConversion).mod_mults, 134 * N);
+    assert_eq!(t.by_kind(KernelKind::ModUpConversion).kernels, 4);
+    // Two automorphisms of d (L + K) + L = 67 limbs; two inner products (112N, 84N each).
+    assert_eq!(t.by_kind(KernelKind::Automorphism).words, 2 * 67 * N);
+    assert_eq!(class(&t, KernelClass::KeySwitchMac), (2, 224, 168));
+    // Products: output 0 = one rotated term (2·14 + 11 = 39N) and one unrotated (2·11 = 22N),
+    // c0 summed once (11N adds); output 1 = one rotated term (39N).
+    let mul = t.by_kind(KernelKind::Multiply);
+    assert_eq!(
+        (mul.kernels, mul.mod_mults / N, mul.mod_adds / N),
+        (2, 100, 11)
+    );
+    // One ModDown pair per output: iNTT 2·3 (48N, 96N), conversions (72N, 44N), NTT 2·11
+    // (176N, 352N); combine 22N mults, 22N subs + 22N adds (output 0 adds c0 and c1) or
+    // 11N adds (output 1 adds c0).
+    assert_eq!(
+        t.by_kind(KernelKind::ModDownConversion).mod_mults,
+        2 * 72 * N
+    );
+    let combine = t.by_kind(KernelKind::ModDownCombine);
+    assert_eq!((combine.mod_mults / N, combine.mod_adds / N), (44, 77));
+    // 582N (ModUp) + 224N + 100N + 2 · 318N; 974N + 168N + 11N + 2 · 492N + 77N.
+    assert_eq!(t.mod_mults, 1542 * N);
+    assert_eq!(t.mod_adds, 2214 * N);
+    // 12 ModUp + 2 automorphisms + 2 inner products + 2 products + 2 · 7 ModDown.
+    assert_eq!(t.kernels, 32);
+    // The products read the plaintexts of their output, and write the Q·P accumulators.
+    let products: Vec<&Kernel> = out
+        .kernels()
+        .iter()
+        .filter(|k| k.kind == KernelKind::Multiply)
+        .collect();
+    let pts = |k: &Kernel| -> Vec<ObjectKey> {
+        out.reads(k)
+            .iter()
+            .filter(|a| a.class == TrafficClass::PlaintextWeight)
+            .map(|a| a.key)
+            .collect()
+    };
+    assert_eq!(
+        pts(products[0]),
+        [ObjectKey::Trace(20), ObjectKey::Trace(21)]
+    );
+    assert_eq!(pts(products[1]), [ObjectKey::Trace(22)]);
+    assert_eq!(out.writes(products[0])[0].bytes, 2 * 14 * N * 8);
+    // Each key is read by exactly one inner product; outputs are written by the combines.
+    let combines: Vec<&Kernel> = out
+        .kernels()
+        .iter()
+        .filter(|k| k.kind == KernelKind::ModDownCombine)
+        .collect();
+    assert_eq!(out.writes(combines[0])[0].key, ObjectKey::Trace(30));
+    assert_eq!(out.writes(combines[1])[0].key, ObjectKey::Trace(31));
+}
+
+#[test]
+fn lazy_rotate_sum_matches_hand_counts() {
+    // x0 + rot(x1, 4) + rot(x2, 8): two ModUps and inner products, one ModDown pair.
+    let ev = TraceEvent::new(OpKind::LazyRotateSum, 16, 10)
+        .with_key_switching(3, 4)
+        .with_rotations(vec![4, 8], vec![625, 390_625 % (2 * N)])
+        .with_inputs(vec![
+            ct(1, 10),
+            ct(2, 10),
+            ct(3, 10),
+            galois_key(10, 625),
+            galois_key(11, 390_625 % (2 * N)),
+        ])
+        .with_outputs(vec![ct(30, 10)])
+        .with_mod_counts(2, 2)
+        .with_terms(vec![
+            term(0, None, None, 0),
+            term(1, Some(0), None, 0),
+            term(2, Some(1), None, 0),
+        ]);
+    let t = lowerer(LoweringOptions::default())
+        .lower_event(&ev)
+        .totals();
+    assert_eq!(t.by_kind(KernelKind::ModUpConversion).kernels, 8);
+    assert_eq!(class(&t, KernelClass::KeySwitchMac), (2, 224, 168));
+    // Sums: Q·P (2 − 1) · 28N, c0 (3 − 1) · 11N, c1 from one term: 50N adds.
+    let add = t.by_kind(KernelKind::Add);
+    assert_eq!((add.kernels, add.mod_mults, add.mod_adds / N), (1, 0, 50));
+    assert_eq!(t.by_kind(KernelKind::ModDownConversion).kernels, 2);
+    // 2 · 582N + 224N + 318N; 2 · 974N + 168N + 50N + 492N + 44N.
+    assert_eq!(t.mod_mults, 1706 * N);
+    assert_eq!(t.mod_adds, 2702 * N);
+    assert_eq!(t.kernels, 24 + 2 + 2 + 1 + 7);
+}
+
+#[test]
+fn mul_plain_acc_is_one_multiply_accumulate() {
+    let pt = ObjectRef::at_level(ObjectId(5), DataClass::PlaintextWeight, 11 * N * 8, 10);
+    let ev = TraceEvent::new(OpKind::MulPlainAcc, 16, 10)
+        .with_inputs(vec![ct(7, 10), ct(1, 10), pt])
+        .with_outputs(vec![ct(7, 10)]);
+    let out = lowerer(LoweringOptions::default()).lower_event(&ev);
+    let t = out.totals();
+    assert_eq!((t.kernels, t.mod_mults, t.mod_adds), (1, 22 * N, 22 * N));
+    let k = &out.kernels()[0];
+    let reads: Vec<ObjectKey> = out.reads(k).iter().map(|a| a.key).collect();
+    assert_eq!(
+        reads,
+        [
+            ObjectKey::Trace(7),
+            ObjectKey::Trace(1),
+            ObjectKey::Trace(5)
+        ]
+    );
+    assert_eq!(out.writes(k)[0].key, ObjectKey::Trace(7));
 }
