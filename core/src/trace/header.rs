@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::error::TraceError;
+use super::event::TraceEvent;
+
 /// The value of the header's `format` field.
 pub const FORMAT_NAME: &str = "helrm-trace";
 
@@ -76,5 +79,77 @@ impl TraceHeader {
             mode,
             created_by: created_by.into(),
         }
+    }
+}
+
+impl TraceHeader {
+    /// Checks that `event` can have been recorded with this header's parameters: its ring
+    /// degree is the header's, its level and every object's level lie in the Q chain, it uses
+    /// no more special primes than the header has, and no object is larger than
+    /// `4 · max(3, 2 · dnum) · (|Q| + |P|) · N · word_bytes` bytes (four times the largest
+    /// object of the parameters: a key-switching key or a three-part ciphertext over `Q ∪ P`).
+    /// Readers do not call this (a trace is well-formed without it); replaying tools do, so
+    /// that a trace for other parameters, or with absurd sizes, is refused before it is costed.
+    ///
+    /// # Errors
+    /// [`TraceError::InvalidEvent`] naming the event's `seq`, the field and the value.
+    pub fn check_event(&self, event: &TraceEvent) -> Result<(), TraceError> {
+        let p = &self.params;
+        let bad = |field: &'static str, found: u64, expected: &'static str| {
+            Err(TraceError::InvalidEvent {
+                seq: event.seq,
+                field,
+                found,
+                expected,
+            })
+        };
+        if event.log_n != p.log_n {
+            return bad(
+                "log_n",
+                event.log_n.into(),
+                "the header's params.log_n (the trace is for other parameters)",
+            );
+        }
+        let q = p.q_bits.len() as u64;
+        if u64::from(event.level) >= q {
+            return bad(
+                "level",
+                event.level.into(),
+                "a level below the header's Q prime count",
+            );
+        }
+        if event.special_primes as usize > p.p_bits.len() {
+            return bad(
+                "special_primes",
+                event.special_primes.into(),
+                "at most the header's P prime count",
+            );
+        }
+        let limbs = q.saturating_add(p.p_bits.len() as u64);
+        let parts = u64::from(p.dnum).saturating_mul(2).max(3);
+        let max_bytes = 4u64
+            .saturating_mul(parts)
+            .saturating_mul(limbs)
+            .saturating_mul(1u64.checked_shl(p.log_n).unwrap_or(u64::MAX))
+            .saturating_mul(u64::from(p.word_bytes));
+        for object in event.inputs.iter().chain(&event.outputs) {
+            if let Some(level) = object.level {
+                if u64::from(level) >= q {
+                    return bad(
+                        "level",
+                        level.into(),
+                        "an object level below the header's Q prime count",
+                    );
+                }
+            }
+            if object.bytes > max_bytes {
+                return bad(
+                    "bytes",
+                    object.bytes,
+                    "an object size the header's parameters allow",
+                );
+            }
+        }
+        Ok(())
     }
 }

@@ -30,7 +30,8 @@ pub struct TraceFile {
 }
 
 impl TraceFile {
-    /// Opens `path` and reads its header.
+    /// Opens `path` and reads its header. Every event read later is checked against the
+    /// header ([`TraceHeader::check_event`]).
     ///
     /// # Errors
     /// [`Error::Trace`] if the file cannot be opened or does not start with a valid header.
@@ -61,6 +62,7 @@ impl EventSource for TraceFile {
         let mut reader = TraceReader::open(&self.path)?;
         let mut event = TraceEvent::new(OpKind::Encode, 0, 0);
         while reader.read_event(&mut event)? {
+            self.header.check_event(&event)?;
             f(&event)?;
         }
         Ok(())
