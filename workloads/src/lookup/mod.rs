@@ -160,8 +160,8 @@ pub struct LookupRun {
     pub keygen_seconds: f64,
     /// Wall seconds of server set-up (building transforms, pre-encoding, bootstrapping circuit).
     pub setup_seconds: f64,
-    /// Keyed rotations the server performed (hoisted ones counted one by one; conjugations
-    /// and ring rotations of bootstrapping included).
+    /// Keyed rotations the server performed (hoisted and fused hoisted ones counted one by
+    /// one; conjugations and the rotations inside bootstrapping included).
     pub rotations: u64,
     /// Levels the lookup consumed (bootstrapping's own levels not counted).
     pub levels: usize,
@@ -191,10 +191,14 @@ pub(crate) struct RotationCounter {
 
 impl TraceSink for RotationCounter {
     fn record(&self, e: TraceEvent) {
+        // Every listed rotation is one key switch (`rotate`, `rotate_hoisted` and the fused
+        // hoisted kinds of format 1.1); a conjugation lists none.
         let n = match e.op {
-            OpKind::Rotate | OpKind::Conjugate => 1,
-            OpKind::RotateHoisted => e.rotations.len().max(1) as u64,
-            _ => 0,
+            OpKind::Rotate | OpKind::RotateHoisted | OpKind::Conjugate => {
+                e.rotations.len().max(1) as u64
+            }
+            OpKind::KeySwitch => 0,
+            _ => e.rotations.len() as u64,
         };
         self.rotations.fetch_add(n, Ordering::Relaxed);
     }
