@@ -136,6 +136,19 @@ fn trace_writer(
     Ok((sink, tmp))
 }
 
+/// A temporary file removed when dropped, unless taken out first (a failed run leaves no
+/// partial trace behind).
+struct RemoveOnDrop(Option<PathBuf>);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            // Best effort: the file is ours and incomplete.
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 /// Runs `samples` held-out rows of `model` on `params_name` with `backend`; with `trace`
 /// writes the server's operation trace there. Symbolic runs skip decryption (the report's
 /// error fields are then 0).
@@ -171,6 +184,7 @@ pub fn run_pipeline(
         }
         None => None,
     };
+    let mut unfinished = RemoveOnDrop(tracing.as_ref().map(|(_, tmp, _)| tmp.clone()));
     let seed = (backend == Backend::Symbolic).then_some(0);
     let mut client = Client::new(ctx.clone(), model, params_name, seed).map_err(|e| match e {
         helrm_workloads::Error::NeedsBootstrap { .. } => {
@@ -207,6 +221,7 @@ pub fn run_pipeline(
     if let Some((tracer, tmp, path)) = tracing {
         tracer.finish().map_err(run_err)?;
         std::fs::rename(&tmp, &path).map_err(|e| run_err(format!("{}: {e}", path.display())))?;
+        unfinished.0 = None;
     }
     let per = |x: f64| if n == 0 { 0.0 } else { x / n as f64 };
     let plan = client.plan();

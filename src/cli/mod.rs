@@ -6,6 +6,7 @@ mod bench;
 mod bench_bootstrap;
 mod bench_lookup;
 mod infer;
+mod inspect;
 mod params;
 mod plan;
 mod simulate;
@@ -42,13 +43,16 @@ pub enum Command {
     /// Summarise or compare operation traces.
     Trace(trace::TraceArgs),
     /// Train a plaintext DLRM on the shipped UCI or Criteo data and save it.
-    Train(train::TrainArgs),
+    Train(train::TrainCommand),
     /// Encrypted inference on held-out rows, compared with the plaintext model.
     Infer(infer::InferArgs),
     /// What an encrypted run of a model configuration needs, before anything runs.
     Plan(plan::PlanArgs),
     /// Replay a trace on a machine model: latency and off-chip traffic by data class.
     Simulate(simulate::SimulateArgs),
+    /// Identify and validate any helrm file (CKKS object, trace, model, machine model,
+    /// dataset) and summarise it.
+    Inspect(inspect::InspectArgs),
     /// Trace studies across lookup methods, storage choices and machines (`study packing`).
     Study(study::StudyArgs),
     /// Replay a trace over a cartesian product of machine-model and lowering settings.
@@ -100,6 +104,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Infer(args) => infer::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Inspect(args) => inspect::run(args),
         Command::Study(args) => study::run_cli(args),
         Command::Sweep(args) => sweep::run(args),
     }

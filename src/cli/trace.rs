@@ -1,7 +1,7 @@
 //! `helrm trace stats|diff`: summarise a trace file, or compare two.
 
 use clap::{Args, Subcommand};
-use helrm_core::trace::{diff, TraceReader, TraceStats};
+use helrm_core::trace::{diff, OpKind, TraceError, TraceEvent, TraceReader, TraceStats};
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
@@ -102,14 +102,21 @@ fn open(path: &Path) -> Result<TraceReader<BufReader<std::fs::File>>, CliError> 
     TraceReader::open(path).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))
 }
 
-/// Reads a whole trace into its summary.
+/// Reads a whole trace into its summary, checking each event against the header.
 ///
 /// # Errors
-/// [`CliError::Input`] naming the file for an unreadable or malformed trace.
+/// [`CliError::Input`] naming the file for an unreadable or malformed trace, or one whose
+/// events do not fit its header's parameters.
 pub fn stats(path: &Path) -> Result<TraceStats, CliError> {
     let mut reader = open(path)?;
-    TraceStats::from_reader(&mut reader)
-        .map_err(|e| CliError::Input(format!("{}: {e}", path.display())))
+    let bad = |e: TraceError| CliError::Input(format!("{}: {e}", path.display()));
+    let mut stats = TraceStats::new();
+    let mut event = TraceEvent::new(OpKind::Encode, 0, 0);
+    while reader.read_event(&mut event).map_err(bad)? {
+        reader.header().check_event(&event).map_err(bad)?;
+        stats.add(&event);
+    }
+    Ok(stats)
 }
 
 fn print_stats(path: &Path, s: &TraceStats) {

@@ -9,6 +9,11 @@
 //!   `--compare-full` also trains `criteo-full` (no compression, 540 M parameters, ≈ 2.2 GB)
 //!   with the same seed and recipe and reports its hold-out metrics next to the saved model's.
 //!
+//! `--data FILE` trains on the rows of a user file instead (UCI `processed.*.data` format for
+//! `uci`, Criteo Kaggle TSV rows for `criteo`, categoricals hashed as above): 20 % held out,
+//! stratified by label, seed 20240808. A malformed file is a bad input (exit code 2) naming
+//! the file, line and field; nothing is written.
+//!
 //! The saved model holds the standardizer (clients apply it before encrypting) and the
 //! calibration ranges measured on the training rows. The file is written atomically.
 //! `--json` prints one object: `dataset`, `config`, `out`, `seed`, `parameters`,
@@ -17,11 +22,15 @@
 //! `depth` (levels per layer and in total, `null` while the model uses exact ReLU) and
 //! `full_model` (`null` unless `--compare-full`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use helrm_workloads::data::{cleveland_split, load_kaggle, CriteoIndexing, Dataset, Standardizer};
+use helrm_workloads::data::uci::load_uci_file;
+use helrm_workloads::data::{
+    cleveland_split, load_kaggle, CriteoIndexing, CriteoRaw, Dataset, IndexScheme, SplitSpec,
+    Standardizer,
+};
 use helrm_workloads::dlrm::train::{train, Progress};
 use helrm_workloads::dlrm::{DepthReport, Dlrm, DlrmConfig, Metrics, TrainConfig};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -59,6 +68,17 @@ pub struct TrainArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `helrm train` on the command line: [`TrainArgs`] and a user data file.
+#[derive(Debug, Args)]
+pub struct TrainCommand {
+    /// What to train.
+    #[command(flatten)]
+    pub args: TrainArgs,
+    /// Train on this file's rows instead of the shipped data (the `--dataset` format).
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
 }
 
 /// The uncompressed model's results (`--compare-full`).
@@ -117,6 +137,14 @@ pub struct TrainOutput {
 /// [`CliError::Input`] for an unknown configuration, a configuration that does not fit the
 /// dataset, or `--compare-full` on UCI; [`CliError::Run`] when training or saving fails.
 pub fn train_and_save(args: &TrainArgs) -> Result<TrainOutput, CliError> {
+    train_and_save_from(args, None)
+}
+
+/// [`train_and_save`] on the rows of `data` (see the module docs) when given.
+///
+/// # Errors
+/// As [`train_and_save`], and [`CliError::Input`] naming the file for a malformed `data`.
+pub fn train_and_save_from(args: &TrainArgs, data: Option<&Path>) -> Result<TrainOutput, CliError> {
     let run = |e: helrm_workloads::Error| CliError::Run(e.to_string());
     let (dataset, default_config, recipe, test_split) = match args.dataset {
         DatasetName::Uci => (
@@ -139,7 +167,35 @@ pub fn train_and_save(args: &TrainArgs) -> Result<TrainOutput, CliError> {
     }
     let name = args.config.as_deref().unwrap_or(default_config);
     let config = DlrmConfig::named(name).map_err(|e| CliError::Input(format!("--config: {e}")))?;
-    let (train_set, test_set, standardizer) = load(args.dataset).map_err(run)?;
+    let (train_set, test_set, standardizer) = match data {
+        None => load(args.dataset).map_err(run)?,
+        Some(path) => load_file(args.dataset, path).map_err(|e| {
+            let (file, msg) = (path.display().to_string(), e.to_string());
+            CliError::Input(if msg.starts_with(&file) {
+                msg
+            } else {
+                format!("--data {file}: {msg}")
+            })
+        })?,
+    };
+    if let Some(path) = data {
+        let labels = |d: &Dataset| (d.positives(), d.len() - d.positives());
+        let ((tp, tn), (hp, hn)) = (labels(&train_set), labels(&test_set));
+        if tp == 0 || tn == 0 || hp + hn == 0 {
+            return Err(CliError::Input(format!(
+                "--data {}: {} rows ({} positive) leave {tp} positive and {tn} negative                  training rows and {} held out; expected both labels among the training rows                  and at least one held-out row",
+                path.display(),
+                tp + tn + hp + hn,
+                tp + hp,
+                hp + hn
+            )));
+        }
+    }
+    let test_split = if data.is_some() {
+        "20 % of the --data rows (stratified, seed 20240808)"
+    } else {
+        test_split
+    };
     let build = |config: DlrmConfig| -> Result<Dlrm, CliError> {
         // Checked before allocating: `criteo-full` alone is 2.2 GB of tables.
         if config.num_dense != train_set.num_dense()
@@ -223,6 +279,21 @@ fn load(dataset: DatasetName) -> helrm_workloads::Result<(Dataset, Dataset, Stan
     }
 }
 
+/// A user file split 80/20 (stratified, seed 20240808), standardised on its training rows.
+fn load_file(
+    dataset: DatasetName,
+    path: &Path,
+) -> helrm_workloads::Result<(Dataset, Dataset, Standardizer)> {
+    let all = match dataset {
+        DatasetName::Uci => load_uci_file(path)?,
+        DatasetName::Criteo => CriteoRaw::load(path)?
+            .to_dataset(&IndexScheme::kaggle(), &path.display().to_string())?,
+    };
+    let split = all.split(&SplitSpec::stratified(0.2, 20_240_808))?;
+    let s = Standardizer::fit(&split.train)?;
+    Ok((s.transform(&split.train)?, s.transform(&split.test)?, s))
+}
+
 fn progress_bar(name: &str, quiet: bool) -> ProgressBar {
     if quiet {
         return ProgressBar::hidden();
@@ -254,8 +325,9 @@ fn metrics_line(label: &str, m: &Metrics) -> String {
 }
 
 /// Runs `helrm train`.
-pub fn run(args: TrainArgs) -> Result<(), CliError> {
-    let out = train_and_save(&args)?;
+pub fn run(command: TrainCommand) -> Result<(), CliError> {
+    let args = command.args;
+    let out = train_and_save_from(&args, command.data.as_deref())?;
     if args.json {
         let s = serde_json::to_string(&out)
             .map_err(|e| CliError::Run(format!("cannot encode JSON: {e}")))?;

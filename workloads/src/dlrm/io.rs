@@ -21,7 +21,10 @@
 //! together, weights of the wrong count, or a standardizer or calibration of the wrong shape
 //! are [`Error::ModelFile`] naming the field path (`config.top[0].inputs`,
 //! `weights.top[0].bias`, `calibration.top`). JSON cannot hold NaN or infinity, so every
-//! loaded weight is finite.
+//! loaded weight is finite; a weight, bias, table entry or calibration bound of magnitude
+//! above [`MAX_ABS_MODEL_VALUE`], or a calibration range with `min > max`, is
+//! [`Error::ModelFile`] naming its element (`weights.top[0].weights[3]`,
+//! `calibration.top[1].pre_activation`).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -30,7 +33,7 @@ use std::path::{Path, PathBuf};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
-use super::calibrate::Calibration;
+use super::calibrate::{Calibration, LayerRanges, ValueRange};
 use super::config::DlrmConfig;
 use super::model::Dlrm;
 use crate::data::Standardizer;
@@ -40,6 +43,11 @@ use crate::error::{Error, Result};
 pub const MODEL_FORMAT: &str = "helrm-dlrm";
 /// The `version` this library writes and reads.
 pub const MODEL_VERSION: u64 = 1;
+/// The largest magnitude a model file may hold in a weight, bias, embedding-table entry or
+/// calibration bound. Trained models stay orders of magnitude below it (the UCI model's
+/// largest is below 10); a larger value means training diverged or the file was damaged, and
+/// its encrypted evaluation would overflow every preset's precision.
+pub const MAX_ABS_MODEL_VALUE: f64 = 1e6;
 
 #[derive(Serialize)]
 struct FileOut<'a> {
@@ -235,6 +243,13 @@ impl Dlrm {
             None => return Err(file_err("version", "1", "no version key")),
         }
         let f: FileIn = serde_json::from_slice(bytes).map_err(json_err)?;
+        if let Some((field, found)) = first_out_of_range(&f) {
+            return Err(file_err(
+                &field,
+                "a magnitude at most 1e6 (and min <= max for a range)",
+                &found,
+            ));
+        }
         let in_file = |e: Error| match e {
             Error::InvalidModel {
                 field,
@@ -280,6 +295,61 @@ impl Dlrm {
         model.set_calibration(f.calibration).map_err(in_file)?;
         Ok(model)
     }
+}
+
+/// The first value above [`MAX_ABS_MODEL_VALUE`] in magnitude (or non-finite, as an `f32`
+/// table entry may become), or inverted calibration range: its field path and value.
+fn first_out_of_range(f: &FileIn) -> Option<(String, String)> {
+    let bad = |v: f64| v.is_nan() || v.abs() > MAX_ABS_MODEL_VALUE;
+    let layers = |name: &str, ls: &[LayerIn]| {
+        ls.iter().enumerate().find_map(|(i, l)| {
+            [("weights", &l.weights), ("bias", &l.bias)]
+                .into_iter()
+                .find_map(|(part, vs)| {
+                    let j = vs.iter().position(|&v| bad(v))?;
+                    Some((
+                        format!("weights.{name}[{i}].{part}[{j}]"),
+                        vs[j].to_string(),
+                    ))
+                })
+        })
+    };
+    let tables = || {
+        f.weights.tables.iter().enumerate().find_map(|(t, vs)| {
+            let j = vs.iter().position(|&v| bad(f64::from(v)))?;
+            Some((format!("weights.tables[{t}][{j}]"), vs[j].to_string()))
+        })
+    };
+    let calibration = || {
+        let c = f.calibration.as_ref()?;
+        let range = |field: String, r: &ValueRange| {
+            (bad(r.min) || bad(r.max) || r.min > r.max)
+                .then(|| (field, format!("[{}, {}]", r.min, r.max)))
+        };
+        let layer = |name: &str, ls: &[LayerRanges]| {
+            ls.iter().enumerate().find_map(|(i, l)| {
+                [
+                    ("input", &l.input),
+                    ("pre_activation", &l.pre_activation),
+                    ("output", &l.output),
+                ]
+                .into_iter()
+                .find_map(|(part, r)| range(format!("calibration.{name}[{i}].{part}"), r))
+            })
+        };
+        layer("bottom", &c.bottom)
+            .or_else(|| {
+                c.embeddings
+                    .iter()
+                    .enumerate()
+                    .find_map(|(t, r)| range(format!("calibration.embeddings[{t}]"), r))
+            })
+            .or_else(|| layer("top", &c.top))
+    };
+    layers("bottom", &f.weights.bottom)
+        .or_else(|| layers("top", &f.weights.top))
+        .or_else(tables)
+        .or_else(calibration)
 }
 
 /// `config.` + field for configuration errors.
