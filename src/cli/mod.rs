@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod bench_bootstrap;
 mod bench_lookup;
+mod calibrate;
 mod infer;
 mod inspect;
 mod params;
@@ -55,6 +56,8 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Trace studies across lookup methods, storage choices and machines (`study packing`).
     Study(study::StudyArgs),
+    /// Fit the host CPU's machine model to measured runs on this machine (use `--threads 1`).
+    Calibrate(calibrate::CalibrateArgs),
     /// Replay a trace over a cartesian product of machine-model and lowering settings.
     Sweep(sweep::SweepArgs),
 }
@@ -106,6 +109,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Simulate(args) => simulate::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Study(args) => study::run_cli(args),
+        Command::Calibrate(args) => calibrate::run(args),
         Command::Sweep(args) => sweep::run(args),
     }
 }

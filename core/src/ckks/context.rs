@@ -163,13 +163,21 @@ impl CkksContext {
     /// A buffer of `words` words with unspecified contents (the caller overwrites it).
     pub(crate) fn take_scratch(&self, words: usize) -> Vec<u64> {
         let mut pool = self.scratch.lock().unwrap_or_else(PoisonError::into_inner);
-        // Prefer the smallest buffer that already has the capacity (large buffers stay
-        // available for large requests).
+        // Prefer a buffer whose initialised length already covers the request (no fill pass),
+        // the shortest such one (large buffers stay available for large requests); requests
+        // repeat a handful of sizes, so an exact fit is the common case. Failing that, the
+        // smallest buffer with the capacity (only the missing tail is filled).
         let pos = pool
             .iter()
             .enumerate()
-            .filter(|(_, b)| b.capacity() >= words)
-            .min_by_key(|(_, b)| b.capacity())
+            .filter(|(_, b)| b.len() >= words)
+            .min_by_key(|(_, b)| b.len())
+            .or_else(|| {
+                pool.iter()
+                    .enumerate()
+                    .filter(|(_, b)| b.capacity() >= words)
+                    .min_by_key(|(_, b)| b.capacity())
+            })
             .map(|(i, _)| i);
         let Some(i) = pos else {
             drop(pool);

@@ -27,6 +27,26 @@ use crate::math::vecops::IndexMap;
 use crate::ring::{Automorphism, Eval, RnsPoly};
 use rayon::prelude::*;
 
+/// The limbs of two `Q_ℓ ∪ P` buffers as `(t, limb of a, limb of b)` tasks, the special-prime
+/// limbs first: each of them extends every digit with the slower 61-bit kernels, so handing
+/// them out first lets the cheap chain limbs even out the threads' loads at the end.
+fn special_first<'a>(
+    a: &'a mut [u64],
+    b: &'a mut [u64],
+    n: usize,
+    q_count: usize,
+) -> Vec<(usize, &'a mut [u64], &'a mut [u64])> {
+    let mut tasks: Vec<_> = a
+        .chunks_mut(n)
+        .zip(b.chunks_mut(n))
+        .enumerate()
+        .map(|(t, (x, y))| (t, x, y))
+        .collect();
+    let first = q_count.min(tasks.len());
+    tasks.rotate_left(first);
+    tasks
+}
+
 impl CkksContext {
     /// The prepared ModUp rows of `c` (evaluation form over `Q_ℓ`, no P limbs): every limb in
     /// coefficient form, multiplied by its digit's conversion factor. A pool buffer of
@@ -36,12 +56,9 @@ impl CkksContext {
         let (n, q_count) = (ring.n(), c.q_count());
         let mut rows = self.take_scratch(q_count * n);
         let ntt = ring.plans(q_count, 0);
-        let ops = ring.vec_ops(q_count, 0);
         rows.par_chunks_mut(n)
             .enumerate()
             .try_for_each(|(t, l)| -> Result<()> {
-                l.copy_from_slice(c.limb(t));
-                ntt[t].inverse(l)?;
                 let up = plans.modup.iter().find(|u| u.digit.contains(&t)).ok_or(
                     Error::LengthMismatch {
                         what: "key-switching digits covering the level",
@@ -50,8 +67,9 @@ impl CkksContext {
                     },
                 )?;
                 let w = up.conv.source_factor(t - up.digit.start).unwrap_or(0);
-                ops[t].mul_scalar_assign(l, w);
-                Ok(())
+                l.copy_from_slice(c.limb(t));
+                // The conversion factor rides in the inverse transform's last stage.
+                ntt[t].inverse_scaled(l, w)
             })?;
         Ok(rows)
     }
@@ -113,16 +131,18 @@ impl CkksContext {
                 RnsPoly::from_scratch(ring, q_count, np, self.take_scratch((q_count + np) * n))
             })
             .collect();
-        // Limb t of every digit, as one task.
-        let mut tasks: Vec<Vec<&mut [u64]>> = (0..q_count + np).map(|_| Vec::new()).collect();
+        // Limb t of every digit, as one task; the special-prime limbs (every digit converted
+        // and transformed with 61-bit primes: the costliest tasks) are handed out first.
+        let mut tasks: Vec<(usize, Vec<&mut [u64]>)> =
+            (0..q_count + np).map(|t| (t, Vec::new())).collect();
         for d in &mut out {
             for (t, limb) in d.data_mut().chunks_mut(n).enumerate() {
-                tasks[t].push(limb);
+                tasks[t].1.push(limb);
             }
         }
+        tasks.rotate_left(q_count);
         tasks
             .into_par_iter()
-            .enumerate()
             .try_for_each(|(t, mut limbs)| -> Result<()> {
                 let mut tmp = self.take_scratch(dnum * n);
                 let ext = self.extend_limb(c, &rows, plans, t, &mut tmp)?;
@@ -203,11 +223,9 @@ impl CkksContext {
             RnsPoly::from_scratch(ring, q_count, np, self.take_scratch((q_count + np) * n));
         let ops = ring.vec_ops(q_count, np);
         let keys = &key.digits[..digits.len()];
-        acc0.data_mut()
-            .par_chunks_mut(n)
-            .zip(acc1.data_mut().par_chunks_mut(n))
-            .enumerate()
-            .try_for_each(|(t, (o0, o1))| {
+        special_first(acc0.data_mut(), acc1.data_mut(), n, q_count)
+            .into_par_iter()
+            .try_for_each(|(t, o0, o1)| {
                 let kt = self.key_limb(q_count, t);
                 let x: Vec<&[u64]> = digits.iter().map(|d| d.limb(t)).collect();
                 let kb: Vec<&[u64]> = keys.iter().map(|(b, _)| b.limb(kt)).collect();
@@ -246,11 +264,9 @@ impl CkksContext {
             RnsPoly::from_scratch(ring, q_count, np, self.take_scratch((q_count + np) * n));
         let ops = ring.vec_ops(q_count, np);
         let keys = &key.digits[..dnum];
-        acc0.data_mut()
-            .par_chunks_mut(n)
-            .zip(acc1.data_mut().par_chunks_mut(n))
-            .enumerate()
-            .try_for_each(|(t, (o0, o1))| -> Result<()> {
+        special_first(acc0.data_mut(), acc1.data_mut(), n, q_count)
+            .into_par_iter()
+            .try_for_each(|(t, o0, o1)| -> Result<()> {
                 let mut tmp = self.take_scratch(dnum * n);
                 let x = self.extend_limb(c, &rows, plans, t, &mut tmp)?;
                 let kt = self.key_limb(q_count, t);
@@ -303,9 +319,7 @@ impl CkksContext {
             .into_par_iter()
             .try_for_each(|(x, j, l)| -> Result<()> {
                 l.copy_from_slice(x.limb(q_count + j));
-                ntt[q_count + j].inverse(l)?;
-                ops[q_count + j].mul_scalar_assign(l, conv.source_factor(j).unwrap_or(0));
-                Ok(())
+                ntt[q_count + j].inverse_scaled(l, conv.source_factor(j).unwrap_or(0))
             })?;
         // Every Q limb of every input: convert, transform, subtract and scale by P^{-1}.
         // Results in pool buffers (each call returns as many to the pool as it takes out, so

@@ -294,10 +294,53 @@ impl NttPlan {
     /// [`Error::LengthMismatch`] if `a.len() != n`.
     pub fn inverse(&self, a: &mut [u64]) -> Result<()> {
         self.check_len("ntt inverse input", a.len())?;
-        if !simd::inverse(self.kernel, &self.tables, a) {
-            inverse_scalar(&self.tables, a);
-        }
+        self.inverse_with(&self.tables.last, a);
         Ok(())
+    }
+
+    /// [`NttPlan::inverse`] followed by multiplication by `factor`, in one pass: the factor is
+    /// folded into the last stage's `n^{-1}` constants, so the words equal those of
+    /// `inverse` then an element-wise product by `factor mod q`, without the extra pass over
+    /// memory (RNS base conversion multiplies every source limb by a constant right after the
+    /// inverse transform).
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] if `a.len() != n`.
+    pub fn inverse_scaled(&self, a: &mut [u64], factor: u64) -> Result<()> {
+        self.check_len("ntt inverse input", a.len())?;
+        let m = &self.modulus;
+        let f = m.reduce(factor);
+        if f == 1 {
+            self.inverse_with(&self.tables.last, a);
+            return Ok(());
+        }
+        let l = self.tables.last;
+        let q = m.value();
+        let s52 = |w: u64| {
+            if q < IFMA_MAX_MODULUS {
+                shoup52(w, q)
+            } else {
+                0
+            }
+        };
+        let (n_inv, w_n_inv) = (m.mul(l.n_inv, f), m.mul(l.w_n_inv, f));
+        let last = LastStage {
+            n_inv,
+            n_inv_shoup: m.shoup(n_inv),
+            n_inv_shoup52: s52(n_inv),
+            w_n_inv,
+            w_n_inv_shoup: m.shoup(w_n_inv),
+            w_n_inv_shoup52: s52(w_n_inv),
+        };
+        self.inverse_with(&last, a);
+        Ok(())
+    }
+
+    /// The inverse transform with the given last-stage constants (length checked).
+    fn inverse_with(&self, last: &LastStage, a: &mut [u64]) {
+        if !simd::inverse(self.kernel, &self.tables, last, a) {
+            inverse_scalar(&self.tables, last, a);
+        }
     }
 }
 
@@ -397,7 +440,7 @@ fn inv_stage(a: &mut [u64], w: &[u64], ws: &[u64], q: u64, half: usize) {
 
 /// Portable inverse transform (the oracle): radix-2 Gentleman–Sande, values lazily in
 /// `[0, 2q)`, `n^{-1}` folded into the last stage.
-fn inverse_scalar(t: &Tables, a: &mut [u64]) {
+fn inverse_scalar(t: &Tables, l: &LastStage, a: &mut [u64]) {
     let n = a.len();
     let q = t.q;
     let two_q = 2 * q;
@@ -414,7 +457,6 @@ fn inverse_scalar(t: &Tables, a: &mut [u64]) {
         m /= 2;
         half *= 2;
     }
-    let l = t.last;
     let (x, y) = a.split_at_mut(n / 2);
     for (x, y) in x.iter_mut().zip(y.iter_mut()) {
         let (u, v) = (*x, *y);
@@ -449,7 +491,41 @@ mod tests {
             }
             assert_eq!(f[j], acc, "index {j}");
         }
-        inverse_scalar(&t, &mut f);
+        inverse_scalar(&t, &t.last, &mut f);
         assert_eq!(f, a);
+    }
+
+    /// `inverse_scaled` gives the words of `inverse` followed by a product by the factor, on
+    /// every kernel this CPU runs (so every ISA also agrees with the portable code), for
+    /// factors 0, 1, q − 1, one above q and random ones.
+    #[test]
+    fn inverse_scaled_equals_inverse_then_product() {
+        let n = 1 << 12;
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for bits in [40u32, 49, 55, 61] {
+            let q = generate_primes(n, &[bits]).unwrap()[0];
+            let m = Modulus::new(q).unwrap();
+            let a: Vec<u64> = (0..n).map(|_| next() % q).collect();
+            for isa in [Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Ifma] {
+                if !isa.is_available() {
+                    continue;
+                }
+                let plan = NttPlan::try_new_with_isa(n, q, isa).unwrap();
+                for f in [0, 1, q - 1, q + 3, next(), next() % q] {
+                    let mut want = a.clone();
+                    plan.inverse(&mut want).unwrap();
+                    want.iter_mut().for_each(|x| *x = m.mul(*x, m.reduce(f)));
+                    let mut got = a.clone();
+                    plan.inverse_scaled(&mut got, f).unwrap();
+                    assert!(got == want, "{isa}: bits {bits}, factor {f}");
+                }
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@
 //! is the whole safety argument. On other architectures only the portable kernels exist.
 
 use crate::error::{Error, Result};
-use crate::math::ntt::Tables;
+use crate::math::ntt::{LastStage, Tables};
 use std::fmt;
 
 #[cfg(target_arch = "x86_64")]
@@ -217,25 +217,26 @@ pub(crate) fn forward(kernel: Kernel, t: &Tables, a: &mut [u64]) -> bool {
     }
 }
 
-/// Runs the inverse transform with a SIMD kernel; returns `false` (doing nothing) when the
+/// Runs the inverse transform with a SIMD kernel, with the last-stage constants `l` (the
+/// plan's own, or ones with a factor folded in); returns `false` (doing nothing) when the
 /// kernel is the portable one, which the caller then runs.
-pub(crate) fn inverse(kernel: Kernel, t: &Tables, a: &mut [u64]) -> bool {
-    let _ = (t, &a);
+pub(crate) fn inverse(kernel: Kernel, t: &Tables, l: &LastStage, a: &mut [u64]) -> bool {
+    let _ = (t, l, &a);
     match kernel {
         Kernel::Scalar => false,
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx2(tok) => {
-            x86::avx2::inverse(tok, t, a);
+            x86::avx2::inverse(tok, t, l, a);
             true
         }
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx512(tok) => {
-            x86::avx512::inverse(tok, t, a);
+            x86::avx512::inverse(tok, t, l, a);
             true
         }
         #[cfg(target_arch = "x86_64")]
         Kernel::Ifma(tok) => {
-            x86::ifma::inverse(tok, t, a);
+            x86::ifma::inverse(tok, t, l, a);
             true
         }
     }

@@ -8,7 +8,7 @@
 
 use super::engine::{self, Ops};
 use super::Avx2;
-use crate::math::ntt::Tables;
+use crate::math::ntt::{LastStage, Tables};
 use std::arch::x86_64::*;
 
 /// A broadcast or per-lane twiddle: `w`, `w >> 32`, `w'`, `w' >> 32`.
@@ -290,9 +290,9 @@ pub(crate) fn forward(tok: Avx2, t: &Tables, a: &mut [u64]) {
 }
 
 /// Inverse transform with the AVX2 kernel.
-pub(crate) fn inverse(tok: Avx2, t: &Tables, a: &mut [u64]) {
+pub(crate) fn inverse(tok: Avx2, t: &Tables, l: &LastStage, a: &mut [u64]) {
     // SAFETY: `tok` exists only if AVX2 was detected at run time.
-    unsafe { inverse_impl(tok, t, a) }
+    unsafe { inverse_impl(tok, t, l, a) }
 }
 
 #[target_feature(enable = "avx2")]
@@ -302,9 +302,8 @@ fn forward_impl(tok: Avx2, t: &Tables, a: &mut [u64]) {
 }
 
 #[target_feature(enable = "avx2")]
-fn inverse_impl(tok: Avx2, t: &Tables, a: &mut [u64]) {
+fn inverse_impl(tok: Avx2, t: &Tables, l: &LastStage, a: &mut [u64]) {
     let o = OpsAvx2::new(tok, t.q);
-    let l = t.last;
     let last = (
         o.tw(l.n_inv, l.n_inv_shoup),
         o.tw(l.w_n_inv, l.w_n_inv_shoup),

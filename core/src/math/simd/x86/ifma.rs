@@ -9,7 +9,7 @@
 use super::avx512::{fwd_tail8, inv_tail8, load8, store8, Lanes8};
 use super::engine::{self, Ops};
 use super::{Avx512, Ifma};
-use crate::math::ntt::Tables;
+use crate::math::ntt::{LastStage, Tables};
 use std::arch::x86_64::*;
 
 /// The 52-bit Shoup arithmetic.
@@ -155,9 +155,9 @@ pub(crate) fn forward(tok: Ifma, t: &Tables, a: &mut [u64]) {
 }
 
 /// Inverse transform with the IFMA kernel (`q < 2^50`, 52-bit Shoup tables present).
-pub(crate) fn inverse(tok: Ifma, t: &Tables, a: &mut [u64]) {
+pub(crate) fn inverse(tok: Ifma, t: &Tables, l: &LastStage, a: &mut [u64]) {
     // SAFETY: `tok` exists only if AVX-512 F, DQ and IFMA were detected at run time.
-    unsafe { inverse_impl(tok, t, a) }
+    unsafe { inverse_impl(tok, t, l, a) }
 }
 
 #[target_feature(enable = "avx512f,avx512dq,avx512ifma")]
@@ -167,9 +167,8 @@ fn forward_impl(tok: Ifma, t: &Tables, a: &mut [u64]) {
 }
 
 #[target_feature(enable = "avx512f,avx512dq,avx512ifma")]
-fn inverse_impl(tok: Ifma, t: &Tables, a: &mut [u64]) {
+fn inverse_impl(tok: Ifma, t: &Tables, l: &LastStage, a: &mut [u64]) {
     let o = OpsIfma::new(tok, t.q);
-    let l = t.last;
     let last = (
         o.tw(l.n_inv, l.n_inv_shoup52),
         o.tw(l.w_n_inv, l.w_n_inv_shoup52),
