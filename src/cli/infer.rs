@@ -104,7 +104,7 @@ pub fn uci_model(dataset: &str, model: Option<&Path>) -> Result<(Dlrm, Dataset),
 }
 
 /// A trace writer on a temporary file next to `path`, renamed by `finish_trace`.
-fn trace_writer(
+pub(crate) fn trace_writer(
     path: &Path,
     params: &Params,
     mode: TraceMode,

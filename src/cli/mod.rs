@@ -6,12 +6,14 @@ mod bench;
 mod bench_bootstrap;
 mod bench_lookup;
 mod calibrate;
+mod demo;
 mod infer;
 mod inspect;
 mod params;
 mod plan;
 mod simulate;
 mod study;
+mod svg;
 mod sweep;
 mod trace;
 mod train;
@@ -36,7 +38,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The main job: train, encrypt, infer, trace, simulate and report on the shipped UCI data.
-    Demo,
+    Demo(demo::DemoArgs),
     /// CKKS parameter sets: `helrm params list [--json]`.
     Params(params::ParamsArgs),
     /// Measured speed of core kernels on this machine: `helrm bench ntt [--quick] [--json]`.
@@ -95,11 +97,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             .map_err(|e| CliError::Run(format!("cannot start {t} worker threads: {e}")))?;
     }
     match cli.command {
-        Command::Demo => Err(CliError::Run(
-            "demo: not yet — the encrypted DLRM pipeline is still being built; \
-             `helrm bench ntt` and the test suite run today"
-                .into(),
-        )),
+        Command::Demo(args) => demo::run(args),
         Command::Params(args) => params::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Trace(args) => trace::run(args),

@@ -84,7 +84,7 @@ impl AtomicFile {
 }
 
 /// Writes `text` to `path` atomically.
-fn write_atomic(path: &Path, text: &str) -> Result<(), CliError> {
+pub(crate) fn write_atomic(path: &Path, text: &str) -> Result<(), CliError> {
     let (target, mut file) = AtomicFile::create(path)?;
     let written = file
         .write_all(text.as_bytes())
@@ -147,7 +147,7 @@ pub fn report(args: &SimulateArgs) -> Result<Report, CliError> {
 }
 
 /// Bytes as a decimal quantity (B, kB, MB, GB, TB: powers of 1,000).
-fn bytes(b: u64) -> String {
+pub(crate) fn bytes(b: u64) -> String {
     let units = ["B", "kB", "MB", "GB", "TB", "PB"];
     let mut x = b as f64;
     let mut u = 0;
@@ -163,7 +163,7 @@ fn bytes(b: u64) -> String {
 }
 
 /// Seconds in the most readable unit.
-fn seconds(s: f64) -> String {
+pub(crate) fn seconds(s: f64) -> String {
     if s >= 1.0 {
         format!("{s:.3} s")
     } else if s >= 1e-3 {
@@ -178,7 +178,7 @@ fn percent(x: f64) -> String {
 }
 
 /// Left-aligned first column, right-aligned others, two spaces apart.
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, c) in width.iter_mut().zip(row) {
