@@ -1,8 +1,13 @@
-//! `helrm infer --dataset uci [--model FILE] [--params NAME] [--samples N] [--trace FILE]
-//! [--json]`: encrypted DLRM inference on held-out rows, compared with the plaintext model.
+//! `helrm infer --dataset uci|criteo [--config NAME] [--model FILE] [--params NAME]
+//! [--samples N] [--trace FILE] [--json]`: encrypted DLRM inference on held-out rows, compared
+//! with the plaintext model.
 //!
 //! Without `--model` the UCI model is trained (seed 1, a few seconds) on the fixed Cleveland
-//! split. Each sample: the client encrypts, the server runs the model, the client decrypts.
+//! split; the Criteo model (`--config criteo` by default) is trained (seed 1) on the 8,000
+//! shipped rows, calibrated, and its ReLUs replaced by the composite ReLU. Criteo rows are
+//! the shipped hold-out rows. Before any key is made, the plan's peak-memory figure is
+//! compared with this machine's available memory (`/proc/meminfo`), and a run that would not
+//! fit is refused (exit code 2) with that figure and a suggestion. Each sample: the client encrypts, the server runs the model, the client decrypts.
 //! `--json` prints `samples`, `plaintext_accuracy`, `label_agreement`, `max_abs_logit_error`,
 //! `server_seconds` (mean per sample) and `stage_seconds` (mean per sample, per stage).
 //! The trace file is written to a temporary name and renamed when complete.
@@ -11,15 +16,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Args;
+use helrm_core::circuits::bootstrap::DiagonalStorage;
 use helrm_core::ckks::{CkksContext, Params};
 use helrm_core::ring::Backend;
 use helrm_core::trace::{
     create_writer, Encoding, ParamsSummary, TraceHeader, TraceMode, TraceSink, Tracer,
 };
-use helrm_workloads::data::{cleveland_split, Dataset};
+use helrm_workloads::data::{cleveland_split, Dataset, Standardizer};
+use helrm_workloads::data::{load_kaggle, CriteoIndexing};
 use helrm_workloads::dlrm::train::train;
 use helrm_workloads::dlrm::{Dlrm, DlrmConfig, TrainConfig};
 use helrm_workloads::he::{Client, Server, StageSeconds};
+use helrm_workloads::plan::{plan, Plan};
 use serde::Serialize;
 
 use super::CliError;
@@ -27,9 +35,13 @@ use super::CliError;
 /// Arguments of `helrm infer`.
 #[derive(Debug, Args)]
 pub struct InferArgs {
-    /// Dataset (`uci`; Criteo needs bootstrapping for its ReLU layers).
+    /// Dataset (`uci` or `criteo`; Criteo's ReLU layers need a bootstrappable parameter
+    /// set such as `helrm-n16-boot`).
     #[arg(long, default_value = "uci")]
     pub dataset: String,
+    /// Model configuration (default: the dataset's; `criteo` or `criteo-44m` for Criteo).
+    #[arg(long)]
+    pub config: Option<String>,
     /// A model saved by `helrm train` (default: train the UCI model now).
     #[arg(long)]
     pub model: Option<PathBuf>,
@@ -66,8 +78,14 @@ pub struct InferReport {
     pub server_seconds: f64,
     /// Mean seconds per sample and stage.
     pub stage_seconds: StageSeconds,
-    /// Levels the plan needs.
+    /// Levels the plan needs without bootstrapping.
     pub levels: u32,
+    /// Bootstraps per sample.
+    pub bootstraps: u32,
+    /// The plan's peak-memory estimate.
+    pub peak_memory_bytes: u64,
+    /// Real encrypted run or symbolic (shapes only).
+    pub mode: &'static str,
     /// Slots used.
     pub slots: usize,
 }
@@ -84,16 +102,13 @@ fn run_err(e: impl std::fmt::Display) -> CliError {
 pub fn uci_model(dataset: &str, model: Option<&Path>) -> Result<(Dlrm, Dataset), CliError> {
     if dataset != "uci" {
         return Err(CliError::Input(format!(
-            "--dataset {dataset}: encrypted inference runs on `uci` only for now (the Criteo \
-             models use composite ReLU, which needs bootstrapping); try `helrm plan --config \
-             criteo`"
+            "--dataset {dataset}: expected `uci` here (Criteo models load through \
+             `criteo_model`)"
         )));
     }
     let split = cleveland_split().map_err(run_err)?;
     let m = match model {
-        Some(p) => {
-            Dlrm::load(p).map_err(|e| CliError::Input(format!("--model {}: {e}", p.display())))?
-        }
+        Some(p) => load_model(p)?,
         None => {
             let mut m = Dlrm::new(DlrmConfig::uci(), 1).map_err(run_err)?;
             train(&mut m, &split.train, &TrainConfig::uci(), |_| {}).map_err(run_err)?;
@@ -101,6 +116,115 @@ pub fn uci_model(dataset: &str, model: Option<&Path>) -> Result<(Dlrm, Dataset),
         }
     };
     Ok((m, split.test))
+}
+
+fn load_model(p: &Path) -> Result<Dlrm, CliError> {
+    Dlrm::load(p).map_err(|e| CliError::Input(format!("--model {}: {e}", p.display())))
+}
+
+/// A Criteo model and the shipped hold-out rows (standardised as the model says). The model
+/// is `model` (its exact ReLUs, if any, replaced by the calibrated composite ReLU), or
+/// `config` trained now (seed 1) and made composite, or — with `shape_only`, for symbolic
+/// runs whose values do not matter — an untrained `config` with composite ReLUs of bound 1.
+///
+/// # Errors
+/// [`CliError::Input`] for an unknown configuration or an unreadable model;
+/// [`CliError::Run`] when loading the data or training fails.
+pub fn criteo_model(
+    config: &str,
+    model: Option<&Path>,
+    shape_only: bool,
+) -> Result<(Dlrm, Dataset), CliError> {
+    let data = load_kaggle(CriteoIndexing::KaggleHashed).map_err(run_err)?;
+    let mut m = match model {
+        Some(p) => load_model(p)?,
+        None => {
+            let cfg =
+                DlrmConfig::named(config).map_err(|e| CliError::Input(format!("--config: {e}")))?;
+            let mut m = Dlrm::new(cfg, 1).map_err(run_err)?;
+            if shape_only {
+                m.relu_to_core_composite_unit().map_err(run_err)?;
+            } else {
+                let s = Standardizer::fit(&data.train).map_err(run_err)?;
+                let train_set = s.transform(&data.train).map_err(run_err)?;
+                m.set_standardizer(Some(s)).map_err(run_err)?;
+                train(&mut m, &train_set, &TrainConfig::criteo(), |_| {}).map_err(run_err)?;
+                let cal = m.calibrate(&train_set).map_err(run_err)?;
+                m.set_calibration(Some(cal)).map_err(run_err)?;
+            }
+            m
+        }
+    };
+    if m.calibration().is_some() {
+        m.relu_to_core_composite().map_err(run_err)?;
+    } else {
+        m.relu_to_core_composite_unit().map_err(run_err)?;
+    }
+    let test = match m.standardizer() {
+        Some(s) => s.transform(&data.holdout).map_err(run_err)?,
+        None => data.holdout,
+    };
+    Ok((m, test))
+}
+
+/// The model and held-out rows of `dataset` (see [`uci_model`] and [`criteo_model`]).
+///
+/// # Errors
+/// [`CliError::Input`] for an unknown dataset or configuration; as the loaders.
+pub fn dataset_model(
+    dataset: &str,
+    config: Option<&str>,
+    model: Option<&Path>,
+    shape_only: bool,
+) -> Result<(Dlrm, Dataset), CliError> {
+    match dataset {
+        "uci" => {
+            if let Some(c) = config.filter(|&c| c != "uci") {
+                return Err(CliError::Input(format!(
+                    "--config {c}: the uci dataset runs the `uci` configuration"
+                )));
+            }
+            uci_model(dataset, model)
+        }
+        "criteo" => criteo_model(config.unwrap_or("criteo"), model, shape_only),
+        other => Err(CliError::Input(format!(
+            "--dataset {other}: expected uci or criteo"
+        ))),
+    }
+}
+
+/// This machine's available memory (`MemAvailable` of `/proc/meminfo`), if readable.
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    text.lines()
+        .find(|l| l.starts_with("MemAvailable:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+}
+
+/// Refuses a plan whose peak memory exceeds the available memory.
+///
+/// # Errors
+/// [`CliError::Input`] with the plan's figure and a suggestion.
+pub fn check_memory(plan: &Plan) -> Result<(), CliError> {
+    let gib = |b: u64| b as f64 / f64::from(1u32 << 30);
+    match available_memory() {
+        Some(avail) if plan.peak_memory_bytes > avail => Err(CliError::Input(format!(
+            "{} on {} needs about {:.1} GiB at its peak ({:.1} GiB of evaluation keys) but this \
+             machine has {:.1} GiB available; run `helrm plan --config {} --params {}` for the \
+             breakdown, trace it symbolically instead (`helrm trace --symbolic`), or run on a \
+             machine with more memory",
+            plan.config,
+            plan.params,
+            gib(plan.peak_memory_bytes),
+            gib(plan.evaluation_key_bytes),
+            gib(avail),
+            plan.config,
+            plan.params
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// A trace writer on a temporary file next to `path`, renamed by `finish_trace`.
@@ -185,19 +309,26 @@ pub fn run_pipeline(
         None => None,
     };
     let mut unfinished = RemoveOnDrop(tracing.as_ref().map(|(_, tmp, _)| tmp.clone()));
+    let plan =
+        plan(model, ctx.params(), params_name).map_err(|e| CliError::Input(e.to_string()))?;
+    if backend == Backend::Real {
+        check_memory(&plan)?;
+    }
     let seed = (backend == Backend::Symbolic).then_some(0);
-    let mut client = Client::new(ctx.clone(), model, params_name, seed).map_err(|e| match e {
-        helrm_workloads::Error::NeedsBootstrap { .. } => {
-            CliError::Input(format!("{e}; bootstrapping is not available yet"))
-        }
+    let mut client = Client::with_plan(ctx.clone(), model, plan, seed).map_err(|e| match e {
+        helrm_workloads::Error::NeedsBootstrap { .. } => CliError::Input(format!(
+            "{e}; use a bootstrappable parameter set (--params helrm-n16-boot)"
+        )),
         e => run_err(e),
     })?;
     let keys = client.evaluation_keys().map_err(run_err)?;
-    let server = Server::new(
+    let server = Server::with_plan(
         ctx,
         keys,
         model,
+        client.plan().clone(),
         tracing.as_ref().map(|(t, _, _)| t.clone()),
+        DiagonalStorage::PreEncoded,
     )
     .map_err(run_err)?;
     let n = samples.unwrap_or(test.len()).min(test.len());
@@ -226,7 +357,7 @@ pub fn run_pipeline(
     let per = |x: f64| if n == 0 { 0.0 } else { x / n as f64 };
     let plan = client.plan();
     Ok(InferReport {
-        dataset: "uci".into(),
+        dataset: test.name().to_owned(),
         params: params_name.into(),
         samples: n,
         plaintext_accuracy: per(correct as f64),
@@ -237,9 +368,17 @@ pub fn run_pipeline(
             bottom: per(stages.bottom),
             embedding: per(stages.embedding),
             top: per(stages.top),
+            bootstrap: per(stages.bootstrap),
             total: per(stages.total),
         },
         levels: plan.levels_needed,
+        bootstraps: plan.bootstraps,
+        peak_memory_bytes: plan.peak_memory_bytes,
+        mode: if backend == Backend::Real {
+            "real"
+        } else {
+            "symbolic"
+        },
         slots: plan.slots,
     })
 }
@@ -249,7 +388,12 @@ pub fn run_pipeline(
 /// # Errors
 /// As [`uci_model`] and [`run_pipeline`].
 pub fn run(args: InferArgs) -> Result<(), CliError> {
-    let (model, test) = uci_model(&args.dataset, args.model.as_deref())?;
+    let (model, test) = dataset_model(
+        &args.dataset,
+        args.config.as_deref(),
+        args.model.as_deref(),
+        false,
+    )?;
     let r = run_pipeline(
         &model,
         &test,
@@ -262,20 +406,23 @@ pub fn run(args: InferArgs) -> Result<(), CliError> {
         println!("{}", serde_json::to_string_pretty(&r).map_err(run_err)?);
     } else {
         println!(
-            "{} samples at {} ({} slots, {} levels): plaintext accuracy {:.3}, label agreement \
-             {:.3}, max |logit diff| {:.2e}, server {:.3} s/sample (bottom {:.3}, embedding \
-             {:.3}, top {:.3})",
+            "{} samples of {} at {} ({} slots, {} levels, {} bootstraps): plaintext accuracy \
+             {:.3}, label agreement {:.3}, max |logit diff| {:.2e}, server {:.3} s/sample \
+             (bottom {:.3}, embedding {:.3}, top {:.3}; bootstrapping {:.3})",
             r.samples,
+            r.dataset,
             r.params,
             r.slots,
             r.levels,
+            r.bootstraps,
             r.plaintext_accuracy,
             r.label_agreement,
             r.max_abs_logit_error,
             r.server_seconds,
             r.stage_seconds.bottom,
             r.stage_seconds.embedding,
-            r.stage_seconds.top
+            r.stage_seconds.top,
+            r.stage_seconds.bootstrap
         );
     }
     Ok(())
@@ -323,6 +470,10 @@ mod tests {
     #[test]
     fn criteo_and_unknown_params_are_input_errors() {
         assert!(matches!(uci_model("criteo", None), Err(CliError::Input(_))));
+        assert!(matches!(
+            dataset_model("nope", None, None, true),
+            Err(CliError::Input(_))
+        ));
         let (m, test) = uci_model("uci", None).unwrap();
         let e = run_pipeline(&m, &test, "no-such", Some(1), Backend::Symbolic, None);
         assert!(matches!(e, Err(CliError::Input(_))));

@@ -1,7 +1,8 @@
 //! `helrm plan --config NAME [--params NAME] [--model FILE] [--json]`: what an encrypted run
 //! needs before it runs — levels and bootstraps, rotation keys, encoded diagonals, input
 //! ciphertexts and the peak memory. Without `--model` the plan is made on an untrained model
-//! of the configuration (the plan depends only on the shapes).
+//! of the configuration (the plan depends only on the shapes); exact ReLUs are replaced by
+//! the composite ReLU (calibrated bounds for a calibrated model, bound 1 otherwise).
 
 use std::path::PathBuf;
 
@@ -51,6 +52,13 @@ pub fn run(args: PlanArgs) -> Result<(), CliError> {
             Dlrm::new(cfg, 1).map_err(|e| CliError::Run(e.to_string()))?
         }
     };
+    let mut model = model;
+    let composite = if model.calibration().is_some() {
+        model.relu_to_core_composite()
+    } else {
+        model.relu_to_core_composite_unit()
+    };
+    composite.map_err(|e| CliError::Run(e.to_string()))?;
     let p = plan(&model, &params, &args.params).map_err(|e| CliError::Input(e.to_string()))?;
     if args.json {
         println!(
@@ -60,13 +68,25 @@ pub fn run(args: PlanArgs) -> Result<(), CliError> {
         return Ok(());
     }
     println!(
-        "{} on {}: {} slots (MLP period {}), {} levels needed of {}, {} bootstrap(s)",
-        p.config, p.params, p.slots, p.period, p.levels_needed, p.top_level, p.bootstraps
+        "{} on {}: {} slots (MLP period {}), {} levels needed, {} per segment (working top), \
+         {} bootstrap(s) per query ({} packed: pre-activation + partial sign in one \
+         complex-slot ciphertext)",
+        p.config,
+        p.params,
+        p.slots,
+        p.period,
+        p.levels_needed,
+        p.top_level,
+        p.bootstraps,
+        p.packed_bootstraps
     );
+    if p.bootstraps > 0 && !p.bootstrappable {
+        println!("  {} cannot bootstrap: this plan cannot run", p.params);
+    }
     for s in &p.steps {
         println!(
             "  {:<18} {:>5}x{:<8} level {:>2} -> {:>2}  {:<10} cts {:>3}  diagonals {:>5}  \
-             bsgs {}x{}  rotations {:>4}{}",
+             bsgs {}x{}  rotations {:>4}  bootstraps {}",
             s.name,
             s.rows,
             s.cols,
@@ -78,20 +98,29 @@ pub fn run(args: PlanArgs) -> Result<(), CliError> {
             s.bsgs.0,
             s.bsgs.1,
             s.rotations,
-            if s.bootstrap_before {
-                "  (bootstrap before)"
-            } else {
-                ""
-            }
+            s.bootstraps
         );
     }
     println!(
-        "  rotation keys: {} Galois elements, {:.1} MiB with the relinearisation key",
+        "  evaluation keys: {} Galois elements, {:.1} MiB with the relinearisation key \
+         ({:.1} MiB for bootstrapping only)",
         p.galois_elements.len(),
-        mib(p.evaluation_key_bytes)
+        mib(p.evaluation_key_bytes),
+        mib(p.bootstrap_key_bytes)
     );
+    if let Some(b) = &p.bootstrap {
+        println!(
+            "  bootstrapping: {} slots, {} levels, output level {}, {} Galois keys, {:.1} MiB \
+             of pre-encoded transform diagonals",
+            b.slots,
+            b.depth,
+            b.output_level,
+            b.galois_elements.len(),
+            mib(b.diagonal_bytes)
+        );
+    }
     println!(
-        "  diagonals: {:.1} MiB pre-encoded, {:.1} MiB compact (on the fly)",
+        "  model diagonals: {:.1} MiB if pre-encoded, {:.1} MiB compact (encoded on the fly)",
         mib(p.encoded_diagonal_bytes),
         mib(p.compact_diagonal_bytes)
     );

@@ -15,13 +15,14 @@ pub struct TraceArgs {
     /// What to do.
     #[command(subcommand)]
     pub command: Option<TraceCommand>,
-    /// Record a trace of encrypted inference on this dataset (`uci`).
+    /// Record a trace of encrypted inference on this dataset (`uci` or `criteo`).
     #[arg(long)]
     pub dataset: Option<String>,
     /// Model configuration (default: the dataset's).
     #[arg(long)]
     pub config: Option<String>,
-    /// A model saved by `helrm train` (default: the UCI model trained with seed 1).
+    /// A model saved by `helrm train` (default: the dataset's model trained with seed 1; an
+    /// untrained one for symbolic runs of Criteo configurations).
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// CKKS parameter set.
@@ -46,15 +47,14 @@ fn generate(args: &TraceArgs) -> Result<(), CliError> {
         .out
         .as_deref()
         .ok_or_else(|| CliError::Input("--out FILE is required with --dataset".into()))?;
-    if let Some(c) = &args.config {
-        if c != dataset {
-            return Err(CliError::Input(format!(
-                "--config {c}: only the `{dataset}` configuration can be traced for now \
-                 (Criteo configurations need bootstrapping)"
-            )));
-        }
-    }
-    let (model, test) = super::infer::uci_model(dataset, args.model.as_deref())?;
+    // A symbolic run depends on shapes only: without --model it uses an untrained model of
+    // the configuration (no training, composite ReLUs of bound 1).
+    let (model, test) = super::infer::dataset_model(
+        dataset,
+        args.config.as_deref(),
+        args.model.as_deref(),
+        args.symbolic,
+    )?;
     let backend = if args.symbolic {
         helrm_core::ring::Backend::Symbolic
     } else {

@@ -15,6 +15,8 @@
 //! - [`train`]: [`train::train`], [`train::loss_and_gradients`], [`TrainConfig`];
 //! - [`metrics`]: accuracy, ROC AUC, log loss;
 //! - [`calibrate`]: per-layer value ranges ([`Dlrm::calibrate`]);
+//! - [`composite`]: the core's composite ReLU in place of the exact one
+//!   ([`Dlrm::relu_to_core_composite`]);
 //! - [`io`]: versioned JSON model files ([`Dlrm::save`], [`Dlrm::load`]);
 //! - [`export`]: [`Dlrm::export`] for the DLRM → CKKS plan.
 //!
@@ -32,6 +34,7 @@
 
 pub mod activation;
 pub mod calibrate;
+pub mod composite;
 pub mod config;
 pub mod export;
 pub mod io;

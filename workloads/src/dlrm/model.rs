@@ -686,6 +686,42 @@ impl Dlrm {
         Ok(changed)
     }
 
+    /// As [`Dlrm::relu_to_composite`] with the same pre-scaling bound `bound` in every layer
+    /// and no calibration needed: for plans and symbolic traces of untrained models, whose
+    /// values do not matter. Returns how many layers changed.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for no stages, a `bound` that is not finite and positive,
+    /// or `output` = [`CompositeOutput::Value`].
+    pub fn relu_to_composite_with_bound(
+        &mut self,
+        stages: &[ChebPoly],
+        output: CompositeOutput,
+        bound: f64,
+    ) -> Result<usize> {
+        if !output.is_relu() {
+            return Err(Error::InvalidParameter {
+                name: "output",
+                value: 0.0,
+                expected: "a ReLU output form (relu_from_sign or relu_from_step)",
+            });
+        }
+        let mut changed = 0;
+        for l in self
+            .config
+            .bottom
+            .iter_mut()
+            .chain(self.config.top.iter_mut())
+        {
+            if l.activation == Activation::Relu {
+                l.activation =
+                    Activation::Composite(Composite::new(stages.to_vec(), bound, output)?);
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+
     /// Forward pass of one row into `trace`; returns the logit. The caller guarantees widths
     /// and index ranges (checked by [`Dlrm::check_dataset`] / [`Dlrm::logit`]).
     pub(crate) fn forward(&self, dense: &[f32], sparse: &[u32], trace: &mut Trace) -> f64 {
