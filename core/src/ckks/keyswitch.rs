@@ -67,9 +67,8 @@ impl CkksContext {
                     },
                 )?;
                 let w = up.conv.source_factor(t - up.digit.start).unwrap_or(0);
-                l.copy_from_slice(c.limb(t));
-                // The conversion factor rides in the inverse transform's last stage.
-                ntt[t].inverse_scaled(l, w)
+                // Out of place, the conversion factor riding in the last stage.
+                ntt[t].inverse_scaled_from(c.limb(t), l, w)
             })?;
         Ok(rows)
     }
@@ -318,8 +317,8 @@ impl CkksContext {
         p_limbs
             .into_par_iter()
             .try_for_each(|(x, j, l)| -> Result<()> {
-                l.copy_from_slice(x.limb(q_count + j));
-                ntt[q_count + j].inverse_scaled(l, conv.source_factor(j).unwrap_or(0))
+                let w = conv.source_factor(j).unwrap_or(0);
+                ntt[q_count + j].inverse_scaled_from(x.limb(q_count + j), l, w)
             })?;
         // Every Q limb of every input: convert, transform, subtract and scale by P^{-1}.
         // Results in pool buffers (each call returns as many to the pool as it takes out, so

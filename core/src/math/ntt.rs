@@ -294,7 +294,7 @@ impl NttPlan {
     /// [`Error::LengthMismatch`] if `a.len() != n`.
     pub fn inverse(&self, a: &mut [u64]) -> Result<()> {
         self.check_len("ntt inverse input", a.len())?;
-        self.inverse_with(&self.tables.last, a);
+        self.inverse_with(&self.tables.last, None, a);
         Ok(())
     }
 
@@ -308,13 +308,31 @@ impl NttPlan {
     /// [`Error::LengthMismatch`] if `a.len() != n`.
     pub fn inverse_scaled(&self, a: &mut [u64], factor: u64) -> Result<()> {
         self.check_len("ntt inverse input", a.len())?;
+        self.inverse_with(&self.scaled_last(factor), None, a);
+        Ok(())
+    }
+
+    /// [`NttPlan::inverse_scaled`] out of place: `out` receives the transform of `src` times
+    /// `factor` (`src` is left as is). The copy is made block by block inside the transform,
+    /// just before each block is first used, instead of as a separate pass.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] if `src` or `out` does not have `n` words.
+    pub fn inverse_scaled_from(&self, src: &[u64], out: &mut [u64], factor: u64) -> Result<()> {
+        self.check_len("ntt inverse input", src.len())?;
+        self.check_len("ntt inverse output", out.len())?;
+        self.inverse_with(&self.scaled_last(factor), Some(src), out);
+        Ok(())
+    }
+
+    /// The last-stage constants with `factor` folded in.
+    fn scaled_last(&self, factor: u64) -> LastStage {
         let m = &self.modulus;
         let f = m.reduce(factor);
-        if f == 1 {
-            self.inverse_with(&self.tables.last, a);
-            return Ok(());
-        }
         let l = self.tables.last;
+        if f == 1 {
+            return l;
+        }
         let q = m.value();
         let s52 = |w: u64| {
             if q < IFMA_MAX_MODULUS {
@@ -324,21 +342,23 @@ impl NttPlan {
             }
         };
         let (n_inv, w_n_inv) = (m.mul(l.n_inv, f), m.mul(l.w_n_inv, f));
-        let last = LastStage {
+        LastStage {
             n_inv,
             n_inv_shoup: m.shoup(n_inv),
             n_inv_shoup52: s52(n_inv),
             w_n_inv,
             w_n_inv_shoup: m.shoup(w_n_inv),
             w_n_inv_shoup52: s52(w_n_inv),
-        };
-        self.inverse_with(&last, a);
-        Ok(())
+        }
     }
 
-    /// The inverse transform with the given last-stage constants (length checked).
-    fn inverse_with(&self, last: &LastStage, a: &mut [u64]) {
-        if !simd::inverse(self.kernel, &self.tables, last, a) {
+    /// The inverse transform with the given last-stage constants, of `a` in place or of `src`
+    /// into `a` (lengths checked by the caller).
+    fn inverse_with(&self, last: &LastStage, src: Option<&[u64]>, a: &mut [u64]) {
+        if !simd::inverse(self.kernel, &self.tables, last, src, a) {
+            if let Some(src) = src {
+                a.copy_from_slice(src);
+            }
             inverse_scalar(&self.tables, last, a);
         }
     }
@@ -495,7 +515,8 @@ mod tests {
         assert_eq!(f, a);
     }
 
-    /// `inverse_scaled` gives the words of `inverse` followed by a product by the factor, on
+    /// `inverse_scaled` (in place and out of place) gives the words of `inverse` followed by a
+    /// product by the factor, on
     /// every kernel this CPU runs (so every ISA also agrees with the portable code), for
     /// factors 0, 1, q − 1, one above q and random ones.
     #[test]
@@ -524,6 +545,9 @@ mod tests {
                     let mut got = a.clone();
                     plan.inverse_scaled(&mut got, f).unwrap();
                     assert!(got == want, "{isa}: bits {bits}, factor {f}");
+                    let mut out = vec![u64::MAX; n];
+                    plan.inverse_scaled_from(&a, &mut out, f).unwrap();
+                    assert!(out == want, "{isa} out of place: bits {bits}, factor {f}");
                 }
             }
         }

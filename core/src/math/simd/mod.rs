@@ -218,25 +218,31 @@ pub(crate) fn forward(kernel: Kernel, t: &Tables, a: &mut [u64]) -> bool {
 }
 
 /// Runs the inverse transform with a SIMD kernel, with the last-stage constants `l` (the
-/// plan's own, or ones with a factor folded in); returns `false` (doing nothing) when the
-/// kernel is the portable one, which the caller then runs.
-pub(crate) fn inverse(kernel: Kernel, t: &Tables, l: &LastStage, a: &mut [u64]) -> bool {
-    let _ = (t, l, &a);
+/// plan's own, or ones with a factor folded in), out of place from `src` if given; returns
+/// `false` (doing nothing) when the kernel is the portable one, which the caller then runs.
+pub(crate) fn inverse(
+    kernel: Kernel,
+    t: &Tables,
+    l: &LastStage,
+    src: Option<&[u64]>,
+    a: &mut [u64],
+) -> bool {
+    let _ = (t, l, src, &a);
     match kernel {
         Kernel::Scalar => false,
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx2(tok) => {
-            x86::avx2::inverse(tok, t, l, a);
+            x86::avx2::inverse(tok, t, l, src, a);
             true
         }
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx512(tok) => {
-            x86::avx512::inverse(tok, t, l, a);
+            x86::avx512::inverse(tok, t, l, src, a);
             true
         }
         #[cfg(target_arch = "x86_64")]
         Kernel::Ifma(tok) => {
-            x86::ifma::inverse(tok, t, l, a);
+            x86::ifma::inverse(tok, t, l, src, a);
             true
         }
     }

@@ -290,9 +290,9 @@ pub(crate) fn forward(tok: Avx2, t: &Tables, a: &mut [u64]) {
 }
 
 /// Inverse transform with the AVX2 kernel.
-pub(crate) fn inverse(tok: Avx2, t: &Tables, l: &LastStage, a: &mut [u64]) {
+pub(crate) fn inverse(tok: Avx2, t: &Tables, l: &LastStage, src: Option<&[u64]>, a: &mut [u64]) {
     // SAFETY: `tok` exists only if AVX2 was detected at run time.
-    unsafe { inverse_impl(tok, t, l, a) }
+    unsafe { inverse_impl(tok, t, l, src, a) }
 }
 
 #[target_feature(enable = "avx2")]
@@ -302,11 +302,11 @@ fn forward_impl(tok: Avx2, t: &Tables, a: &mut [u64]) {
 }
 
 #[target_feature(enable = "avx2")]
-fn inverse_impl(tok: Avx2, t: &Tables, l: &LastStage, a: &mut [u64]) {
+fn inverse_impl(tok: Avx2, t: &Tables, l: &LastStage, src: Option<&[u64]>, a: &mut [u64]) {
     let o = OpsAvx2::new(tok, t.q);
     let last = (
         o.tw(l.n_inv, l.n_inv_shoup),
         o.tw(l.w_n_inv, l.w_n_inv_shoup),
     );
-    engine::inverse::<_, 4>(o, a, &t.iw, &t.iw_shoup, last);
+    engine::inverse::<_, 4>(o, src, a, &t.iw, &t.iw_shoup, last);
 }

@@ -383,9 +383,9 @@ pub(crate) fn forward(tok: Avx512, t: &Tables, a: &mut [u64]) {
 }
 
 /// Inverse transform with the AVX-512 kernel.
-pub(crate) fn inverse(tok: Avx512, t: &Tables, l: &LastStage, a: &mut [u64]) {
+pub(crate) fn inverse(tok: Avx512, t: &Tables, l: &LastStage, src: Option<&[u64]>, a: &mut [u64]) {
     // SAFETY: `tok` exists only if AVX-512 F and DQ were detected at run time.
-    unsafe { inverse_impl(tok, t, l, a) }
+    unsafe { inverse_impl(tok, t, l, src, a) }
 }
 
 #[target_feature(enable = "avx512f,avx512dq")]
@@ -395,11 +395,11 @@ fn forward_impl(tok: Avx512, t: &Tables, a: &mut [u64]) {
 }
 
 #[target_feature(enable = "avx512f,avx512dq")]
-fn inverse_impl(tok: Avx512, t: &Tables, l: &LastStage, a: &mut [u64]) {
+fn inverse_impl(tok: Avx512, t: &Tables, l: &LastStage, src: Option<&[u64]>, a: &mut [u64]) {
     let o = Ops64::new(tok, t.q);
     let last = (
         o.tw(l.n_inv, l.n_inv_shoup),
         o.tw(l.w_n_inv, l.w_n_inv_shoup),
     );
-    engine::inverse::<_, 8>(o, a, &t.iw, &t.iw_shoup, last);
+    engine::inverse::<_, 8>(o, src, a, &t.iw, &t.iw_shoup, last);
 }

@@ -324,10 +324,13 @@ fn inv_block<O: Ops<L>, const L: usize>(
 }
 
 /// Inverse transform of `data` (length a power of two, at least `2L`); `last` holds the
-/// prepared `n^{-1}` and `w[1]·n^{-1}` twiddles of the final stage.
+/// prepared `n^{-1}` and `w[1]·n^{-1}` twiddles of the final stage. With `src` (of `data`'s
+/// length), each block is first copied from `src` — the transform of `src` out of place,
+/// the copy done block by block while the block is about to be used (no separate pass).
 #[inline(always)]
 pub(super) fn inverse<O: Ops<L>, const L: usize>(
     o: O,
+    src: Option<&[u64]>,
     data: &mut [u64],
     w: &[u64],
     ws: &[u64],
@@ -342,6 +345,9 @@ pub(super) fn inverse<O: Ops<L>, const L: usize>(
     }; 16];
     let (count, leaf_d) = outer_levels(n, b, &mut levels);
     for (leaf, start) in (0..n).step_by(b).enumerate() {
+        if let Some(src) = src {
+            data[start..start + b].copy_from_slice(&src[start..start + b]);
+        }
         let block_last = if count == 0 { Some(last) } else { None };
         inv_block(
             o,

@@ -155,9 +155,9 @@ pub(crate) fn forward(tok: Ifma, t: &Tables, a: &mut [u64]) {
 }
 
 /// Inverse transform with the IFMA kernel (`q < 2^50`, 52-bit Shoup tables present).
-pub(crate) fn inverse(tok: Ifma, t: &Tables, l: &LastStage, a: &mut [u64]) {
+pub(crate) fn inverse(tok: Ifma, t: &Tables, l: &LastStage, src: Option<&[u64]>, a: &mut [u64]) {
     // SAFETY: `tok` exists only if AVX-512 F, DQ and IFMA were detected at run time.
-    unsafe { inverse_impl(tok, t, l, a) }
+    unsafe { inverse_impl(tok, t, l, src, a) }
 }
 
 #[target_feature(enable = "avx512f,avx512dq,avx512ifma")]
@@ -167,11 +167,11 @@ fn forward_impl(tok: Ifma, t: &Tables, a: &mut [u64]) {
 }
 
 #[target_feature(enable = "avx512f,avx512dq,avx512ifma")]
-fn inverse_impl(tok: Ifma, t: &Tables, l: &LastStage, a: &mut [u64]) {
+fn inverse_impl(tok: Ifma, t: &Tables, l: &LastStage, src: Option<&[u64]>, a: &mut [u64]) {
     let o = OpsIfma::new(tok, t.q);
     let last = (
         o.tw(l.n_inv, l.n_inv_shoup52),
         o.tw(l.w_n_inv, l.w_n_inv_shoup52),
     );
-    engine::inverse::<_, 8>(o, a, &t.iw, &t.iw_shoup52, last);
+    engine::inverse::<_, 8>(o, src, a, &t.iw, &t.iw_shoup52, last);
 }
