@@ -20,7 +20,12 @@
 //! `embedding_rows`, `compressed_tables`, `train_rows`, `test_rows`, `test_split`, `epochs`,
 //! `train_seconds`, `train` and `test` (each `{samples, positives, accuracy, auc, log_loss}`),
 //! `depth` (levels per layer and in total, `null` while the model uses exact ReLU) and
-//! `full_model` (`null` unless `--compare-full`).
+//! `full_model` (`null` unless `--compare-full`), `exact_relu_test` (`null` without ReLU).
+//!
+//! ReLU models (Criteo) are trained with the exact ReLU, calibrated, and then saved with every
+//! ReLU replaced by the core's composite ReLU pre-scaled by the calibrated bound (margin 2):
+//! `train`/`test` are that model's metrics — the function the encrypted run computes — and
+//! `exact_relu_test` the exact-ReLU model's, for comparison.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -129,6 +134,9 @@ pub struct TrainOutput {
     pub depth: Option<DepthReport>,
     /// The uncompressed comparison model, with `--compare-full`.
     pub full_model: Option<FullModel>,
+    /// Hold-out metrics of the exact-ReLU model before its ReLUs were replaced by the
+    /// composite ReLU (`train`/`test` are the saved composite model's), `None` without ReLU.
+    pub exact_relu_test: Option<Metrics>,
 }
 
 /// Trains, evaluates and saves as `args` says.
@@ -225,6 +233,10 @@ pub fn train_and_save_from(args: &TrainArgs, data: Option<&Path>) -> Result<Trai
     let train_seconds = start.elapsed().as_secs_f64();
     let calibration = model.calibrate(&train_set).map_err(run)?;
     model.set_calibration(Some(calibration)).map_err(run)?;
+    // The encrypted model evaluates the composite ReLU (calibrated bound, margin 2); the
+    // saved model is that one, so plaintext and encrypted runs compute the same function.
+    let exact_test = model.evaluate(&test_set).map_err(run)?;
+    let exact_relu_test = (model.relu_to_core_composite().map_err(run)? > 0).then_some(exact_test);
     let train_metrics = model.evaluate(&train_set).map_err(run)?;
     let test_metrics = model.evaluate(&test_set).map_err(run)?;
     model.save(&args.out).map_err(run)?;
@@ -261,6 +273,7 @@ pub fn train_and_save_from(args: &TrainArgs, data: Option<&Path>) -> Result<Trai
         test: test_metrics,
         depth: model.depth().ok(),
         full_model,
+        exact_relu_test,
     })
 }
 
@@ -355,6 +368,12 @@ pub fn run(command: TrainCommand) -> Result<(), CliError> {
         "{}",
         metrics_line(&format!("held out ({})", out.config), &out.test)
     );
+    if let Some(m) = &out.exact_relu_test {
+        println!(
+            "{}",
+            metrics_line(&format!("held out ({}, exact ReLU)", out.config), m)
+        );
+    }
     if let Some(f) = &out.full_model {
         println!(
             "{}",
