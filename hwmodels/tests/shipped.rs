@@ -256,24 +256,24 @@ fn both_gpus_share_one_set_of_efficiency_assumptions() {
 }
 
 #[test]
-fn host_cpu_is_marked_as_an_initial_estimate() {
+fn host_cpu_is_calibrated_on_one_thread() {
     let m = model("host-cpu");
     assert_eq!(m.kind, MachineKind::Cpu);
     assert!(
         m.provenance
             .notes
-            .contains("initial estimate, to be replaced by `helrm calibrate`"),
+            .contains("Calibrated with 1 worker thread(s)"),
         "{}",
         m.provenance.notes
     );
     assert!(m.efficiency.is_some());
     assert!(m.host_link.is_none(), "DRAM is the last level on a CPU");
     for class in KernelClass::ALL {
-        assert_eq!(m.units.get(class).count, 2, "two cores");
+        assert_eq!(m.units.get(class).count, 1, "calibrated on one thread");
         assert_eq!(m.units.get(class).pool.as_deref(), Some("cores"));
     }
-    // L2 (2 x 2 MiB) + L3 (105 MiB) as lscpu reports them.
-    assert_eq!(m.onchip.capacity_bytes, 4 * MIB + 105 * MIB);
+    // The usable share of L2 (2 x 2 MiB) + L3 (105 MiB), as `helrm calibrate` fitted it.
+    assert!(m.onchip.capacity_bytes <= 4 * MIB + 105 * MIB);
 }
 
 #[test]

@@ -47,6 +47,10 @@ pub enum BenchCommand {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also write a real trace of `reps` traced passes of the operations (each event
+        /// with its smallest wall time; `.jsonl` or `.htrace`), as `helrm calibrate` records.
+        #[arg(long)]
+        trace: Option<std::path::PathBuf>,
     },
     /// One real bootstrap: time, output level, precision in bits, evaluation-key bytes.
     Bootstrap(super::bench_bootstrap::BootstrapArgs),
@@ -198,7 +202,16 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
         }
         BenchCommand::Bootstrap(args) => super::bench_bootstrap::run(args),
         BenchCommand::Lookup(args) => super::bench_lookup::run_cli(args),
-        BenchCommand::Ops { params, reps, json } => {
+        BenchCommand::Ops {
+            params,
+            reps,
+            json,
+            trace,
+        } => {
+            if let Some(path) = &trace {
+                let t = super::calibrate::record_ops(&params, reps)?;
+                super::calibrate::write_trace(&t, path)?;
+            }
             let report = measure_ops(&params, reps)?;
             if json {
                 let s = serde_json::to_string(&report)
