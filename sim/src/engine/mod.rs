@@ -42,8 +42,6 @@
 mod observer;
 mod source;
 
-use std::collections::HashMap;
-
 use helrm_core::trace::TraceEvent;
 use helrm_hwmodels::{KernelClass, MachineModel, ReplacementPolicy, Throughput};
 
@@ -55,7 +53,7 @@ pub use source::{EventSource, InMemoryTrace, TraceFile};
 
 use crate::error::Error;
 use crate::lower::{class_index, Access, Kernel, Lowered, Lowerer, LoweringOptions, ObjectKey};
-use crate::memory::{OffChip, OnChip, Resident, DEAD};
+use crate::memory::{FastMap, OffChip, OnChip, Resident, DEAD};
 
 /// The next-use value of an object no later event touches.
 pub const NEVER: u64 = u64::MAX;
@@ -89,7 +87,7 @@ impl NextUses {
     /// The trace's read errors.
     pub fn compute(source: &dyn EventSource) -> Result<Self, Error> {
         // Lookups only: the map's order never reaches the schedule.
-        let mut last: HashMap<u64, usize> = HashMap::new();
+        let mut last: FastMap<u64, usize> = FastMap::default();
         let mut next: Vec<u64> = Vec::new();
         let mut ids = Vec::new();
         let mut events = 0u64;
@@ -180,6 +178,7 @@ pub fn simulate(
         pending: None,
         lowered: Lowered::default(),
         ids: Vec::new(),
+        next_ids: Vec::new(),
         objs: Vec::new(),
     };
     source.for_each_event(&mut |ev| {
@@ -200,7 +199,54 @@ struct Replay<'a> {
     pending: Option<TraceEvent>,
     lowered: Lowered,
     ids: Vec<u64>,
+    next_ids: Vec<u64>,
     objs: Vec<(u64, u64)>,
+}
+
+/// `*dst = src.clone()`, reusing `dst`'s buffers (the replay keeps one event of look-ahead
+/// and must not allocate per event). Every field is named, so a new field fails to compile
+/// here rather than being silently dropped.
+fn copy_event(dst: &mut TraceEvent, src: &TraceEvent) {
+    let TraceEvent {
+        seq,
+        op,
+        scope,
+        log_n,
+        n,
+        level,
+        limbs,
+        special_primes,
+        dnum,
+        scale_log2,
+        rotations,
+        galois_elements,
+        inputs,
+        outputs,
+        mod_ups,
+        mod_downs,
+        terms,
+        extended_basis,
+        wall_ns,
+    } = src;
+    dst.seq = *seq;
+    dst.op = *op;
+    dst.scope.clone_from(scope);
+    dst.log_n = *log_n;
+    dst.n = *n;
+    dst.level = *level;
+    dst.limbs = *limbs;
+    dst.special_primes = *special_primes;
+    dst.dnum = *dnum;
+    dst.scale_log2 = *scale_log2;
+    dst.rotations.clone_from(rotations);
+    dst.galois_elements.clone_from(galois_elements);
+    dst.inputs.clone_from(inputs);
+    dst.outputs.clone_from(outputs);
+    dst.mod_ups = *mod_ups;
+    dst.mod_downs = *mod_downs;
+    dst.terms.clone_from(terms);
+    dst.extended_basis = *extended_basis;
+    dst.wall_ns = *wall_ns;
 }
 
 impl Replay<'_> {
@@ -216,7 +262,7 @@ impl Replay<'_> {
             self.pending = Some(prev);
         }
         match &mut self.pending {
-            Some(p) => p.clone_from(ev),
+            Some(p) => copy_event(p, ev),
             None => self.pending = Some(ev.clone()),
         }
     }
@@ -236,12 +282,13 @@ impl Replay<'_> {
         let Some(out) = prev.outputs.first().map(|o| o.id.0) else {
             return false;
         };
-        let mut ids = Vec::new();
+        let mut ids = std::mem::take(&mut self.next_ids);
         distinct_ids(next, &mut ids);
         let after_next = ids
             .iter()
             .position(|&id| id == out)
             .map_or(0, |p| self.next.get(self.cursor + n_prev + p));
+        self.next_ids = ids;
         let in_prev = self
             .ids
             .iter()
@@ -321,7 +368,7 @@ struct GroupScratch {
     bounds: Vec<(usize, usize, usize)>,
     next_in_group: Vec<Option<usize>>,
     /// Lookups only (never iterated).
-    seen: HashMap<ObjectKey, usize>,
+    seen: FastMap<ObjectKey, usize>,
     pinned: Vec<ObjectKey>,
     streamed: Vec<Access>,
 }

@@ -3,15 +3,85 @@
 //!
 //! Both hold whole objects (see `docs/cost-model.md`, "Engine"). They are plain bookkeeping —
 //! which objects are where, since when, and which to evict — and know nothing of time beyond
-//! the cycle stamps the engine stores in them. Replacement decisions come only from ordered
-//! sets (`BTreeSet` of `(rank, key)`), never from hash order: the hash maps here are used for
-//! lookups by key and are never iterated.
+//! the cycle stamps the engine stores in them. Replacement decisions come only from totally
+//! ordered structures (a heap of `(rank, key, stamp)` on chip, a tick-ordered list off chip),
+//! never from hash order: the hash maps here are used for lookups by key and are never
+//! iterated. Every operation is O(log n) or amortised O(1) in the objects held, so replay time
+//! grows linearly with the trace.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use helrm_hwmodels::ReplacementPolicy;
 
 use crate::lower::{ObjectKey, TrafficClass};
+
+/// A fast, deterministic hasher for the engine's lookup tables (a multiply-rotate hash in
+/// the style of rustc's FxHash): keys are small integers chosen by the trace, not by an
+/// adversary, and the tables are never iterated, so neither hash-flooding resistance nor a
+/// random seed buys anything here.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FastHasher {
+    hash: u64,
+}
+
+const FAST_HASH_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FastHasher {
+    #[inline]
+    fn add(&mut self, x: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ x).wrapping_mul(FAST_HASH_SEED);
+    }
+}
+
+impl Hasher for FastHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            if let Some(w) = word.get_mut(..chunk.len()) {
+                w.copy_from_slice(chunk);
+            }
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn write_isize(&mut self, i: isize) {
+        self.add(i as u64);
+    }
+}
+
+/// A hash map keyed by small integers with [`FastHasher`] (lookups only, never iterated).
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// A hash set with [`FastHasher`] (lookups only, never iterated).
+pub type FastSet<K> = HashSet<K, BuildHasherDefault<FastHasher>>;
 
 /// The eviction rank of an object that is dead (no later use): evicted before anything live.
 pub const DEAD: u64 = u64::MAX;
@@ -42,6 +112,11 @@ pub struct Resident {
 /// use (furthest first), under LRU it is `u64::MAX − 1 − last use` (oldest first). Dead
 /// objects keep their space, at rank [`DEAD`], until something needs it, so that the engine
 /// can respect the cycle at which their last reader finishes.
+///
+/// The eviction order is a lazy max-heap of `(rank, key, stamp)`: a rank change pushes a new
+/// entry with a fresh stamp (O(log n), no search), and entries whose stamp is no longer the
+/// object's are skipped when met and dropped once they outnumber the live ones. Victims come
+/// out highest rank first, ties larger key first, exactly as from an ordered set.
 #[derive(Debug, Clone)]
 pub struct OnChip {
     capacity: u64,
@@ -49,9 +124,14 @@ pub struct OnChip {
     used: u64,
     live: u64,
     peak_live: u64,
-    /// Lookups only (never iterated).
-    objects: HashMap<ObjectKey, Resident>,
-    order: BTreeSet<(u64, ObjectKey)>,
+    /// Each object with the stamp of its current heap entry. Lookups only (never iterated).
+    objects: FastMap<ObjectKey, (Resident, u64)>,
+    order: BinaryHeap<(u64, ObjectKey, u64)>,
+    stamp: u64,
+    /// Keys that became dead with zero bytes (candidates for [`OnChip::purge_empty_dead`]).
+    empty_dead: Vec<ObjectKey>,
+    /// Entries popped while choosing victims, pushed back afterwards.
+    popped: Vec<(u64, ObjectKey, u64)>,
 }
 
 impl OnChip {
@@ -63,8 +143,11 @@ impl OnChip {
             used: 0,
             live: 0,
             peak_live: 0,
-            objects: HashMap::new(),
-            order: BTreeSet::new(),
+            objects: FastMap::default(),
+            order: BinaryHeap::new(),
+            stamp: 0,
+            empty_dead: Vec::new(),
+            popped: Vec::new(),
         }
     }
 
@@ -90,29 +173,46 @@ impl OnChip {
 
     /// The object `key`, if held.
     pub fn get(&self, key: &ObjectKey) -> Option<&Resident> {
-        self.objects.get(key)
+        self.objects.get(key).map(|(r, _)| r)
+    }
+
+    /// Pushes a fresh heap entry for `key` (held) at `rank` and makes it the object's entry;
+    /// drops stale entries once they outnumber the live ones (amortised O(1)).
+    fn push(&mut self, rank: u64, key: ObjectKey) {
+        self.stamp += 1;
+        let stamp = self.stamp;
+        if let Some((_, st)) = self.objects.get_mut(&key) {
+            *st = stamp;
+        }
+        self.order.push((rank, key, stamp));
+        if self.order.len() > 2 * self.objects.len() + 64 {
+            let objects = &self.objects;
+            self.order
+                .retain(|(_, k, s)| objects.get(k).is_some_and(|(_, st)| st == s));
+        }
     }
 
     /// Updates the object `key` (if held) with `f`, keeping the eviction order consistent.
     pub fn update(&mut self, key: &ObjectKey, f: impl FnOnce(&mut Resident)) {
-        if let Some(r) = self.objects.get_mut(key) {
-            let (old_rank, old_bytes) = (r.rank, r.bytes);
-            f(r);
-            let (new_rank, new_bytes) = (r.rank, r.bytes);
-            if old_rank != new_rank {
-                self.order.remove(&(old_rank, *key));
-                self.order.insert((new_rank, *key));
-            }
-            self.used = self.used - old_bytes + new_bytes;
-            let was_live = old_rank != DEAD;
-            let is_live = new_rank != DEAD;
-            if was_live {
-                self.live -= old_bytes;
-            }
-            if is_live {
-                self.live += new_bytes;
-            }
-            self.peak_live = self.peak_live.max(self.live);
+        let Some((r, _)) = self.objects.get_mut(key) else {
+            return;
+        };
+        let (old_rank, old_bytes) = (r.rank, r.bytes);
+        f(r);
+        let (new_rank, new_bytes) = (r.rank, r.bytes);
+        self.used = self.used - old_bytes + new_bytes;
+        if old_rank != DEAD {
+            self.live -= old_bytes;
+        }
+        if new_rank != DEAD {
+            self.live += new_bytes;
+        }
+        self.peak_live = self.peak_live.max(self.live);
+        if new_rank == DEAD && new_bytes == 0 {
+            self.empty_dead.push(*key);
+        }
+        if old_rank != new_rank {
+            self.push(new_rank, *key);
         }
     }
 
@@ -123,15 +223,16 @@ impl OnChip {
         if r.rank != DEAD {
             self.live += r.bytes;
             self.peak_live = self.peak_live.max(self.live);
+        } else if r.bytes == 0 {
+            self.empty_dead.push(key);
         }
-        self.order.insert((r.rank, key));
-        self.objects.insert(key, r);
+        self.objects.insert(key, (r, 0));
+        self.push(r.rank, key);
     }
 
-    /// Removes `key`, returning what was held.
+    /// Removes `key`, returning what was held (its heap entry goes stale).
     pub fn remove(&mut self, key: &ObjectKey) -> Option<Resident> {
-        let r = self.objects.remove(key)?;
-        self.order.remove(&(r.rank, *key));
+        let (r, _) = self.objects.remove(key)?;
         self.used -= r.bytes;
         if r.rank != DEAD {
             self.live -= r.bytes;
@@ -141,9 +242,10 @@ impl OnChip {
 
     /// Chooses objects to evict so that `need` more bytes fit, never choosing a key in
     /// `pinned`, highest rank first (ties: the larger key first). Returns `false`, choosing
-    /// nothing, if even evicting every unpinned object would not make room.
+    /// nothing, if even evicting every unpinned object would not make room. Nothing held
+    /// changes (the engine removes the victims).
     pub fn choose_victims(
-        &self,
+        &mut self,
         need: u64,
         pinned: &[ObjectKey],
         victims: &mut Vec<ObjectKey>,
@@ -156,39 +258,50 @@ impl OnChip {
         let pinned_bytes: u64 = pinned
             .iter()
             .filter_map(|k| self.objects.get(k))
-            .map(|r| r.bytes)
+            .map(|(r, _)| r.bytes)
             .sum();
         if need > self.capacity.saturating_sub(pinned_bytes) {
             return false;
         }
         let mut freed = free;
-        for (_, key) in self.order.iter().rev() {
-            if freed >= need {
+        let mut popped = std::mem::take(&mut self.popped);
+        popped.clear();
+        while freed < need {
+            let Some(entry) = self.order.pop() else {
                 break;
-            }
-            if pinned.contains(key) {
+            };
+            let (_, key, stamp) = entry;
+            let Some((r, st)) = self.objects.get(&key) else {
+                continue;
+            };
+            if *st != stamp {
                 continue;
             }
-            if let Some(r) = self.objects.get(key) {
-                freed += r.bytes;
-                victims.push(*key);
+            popped.push(entry);
+            if pinned.contains(&key) {
+                continue;
             }
+            freed += r.bytes;
+            victims.push(key);
         }
+        self.order.extend(popped.drain(..));
+        self.popped = popped;
         freed >= need
     }
 
-    /// The keys of dead temporaries and trace objects at rank [`DEAD`] whose size is zero
-    /// (nothing to evict them for), removed now.
+    /// Removes the dead objects whose size is zero (nothing to evict them for).
     pub fn purge_empty_dead(&mut self) {
-        let empties: Vec<ObjectKey> = self
-            .order
-            .range((DEAD, ObjectKey::Trace(0))..)
-            .filter(|(_, k)| self.objects.get(k).is_some_and(|r| r.bytes == 0))
-            .map(|&(_, k)| k)
-            .collect();
-        for k in empties {
-            self.remove(&k);
+        let mut keys = std::mem::take(&mut self.empty_dead);
+        for k in keys.drain(..) {
+            let empty = self
+                .objects
+                .get(&k)
+                .is_some_and(|(r, _)| r.rank == DEAD && r.bytes == 0);
+            if empty {
+                self.remove(&k);
+            }
         }
+        self.empty_dead = keys;
     }
 }
 
@@ -214,13 +327,16 @@ pub struct OffChip {
     capacity: u64,
     used: u64,
     tick: u64,
-    /// Lookups only (never iterated), as are the next two.
-    copies: HashMap<ObjectKey, OffChipCopy>,
-    order: BTreeSet<(u64, ObjectKey)>,
+    /// Lookups only (never iterated), as are the maps below.
+    copies: FastMap<ObjectKey, OffChipCopy>,
+    /// `(tick, key)` in increasing tick order, one entry per use: an entry whose tick is not
+    /// its copy's current tick is stale and skipped (a lazy LRU list, O(1) per touch, compacted
+    /// when stale entries outnumber live ones).
+    order: VecDeque<(u64, ObjectKey)>,
     /// Objects whose only copy is in host memory, with the cycle it is valid from.
-    in_host: HashMap<ObjectKey, u64>,
+    in_host: FastMap<ObjectKey, u64>,
     /// Objects ever placed or produced (anything else read is initial data).
-    known: HashSet<ObjectKey>,
+    known: FastSet<ObjectKey>,
 }
 
 impl OffChip {
@@ -230,10 +346,10 @@ impl OffChip {
             capacity,
             used: 0,
             tick: 0,
-            copies: HashMap::new(),
-            order: BTreeSet::new(),
-            in_host: HashMap::new(),
-            known: HashSet::new(),
+            copies: FastMap::default(),
+            order: VecDeque::new(),
+            in_host: FastMap::default(),
+            known: FastSet::default(),
         }
     }
 
@@ -250,11 +366,26 @@ impl OffChip {
     /// The copy of `key`, marking it most recently used.
     pub fn touch(&mut self, key: &ObjectKey) -> Option<OffChipCopy> {
         let c = self.copies.get_mut(key)?;
-        self.order.remove(&(c.tick, *key));
         self.tick += 1;
         c.tick = self.tick;
-        self.order.insert((c.tick, *key));
-        Some(*c)
+        let copy = *c;
+        self.order.push_back((copy.tick, *key));
+        self.compact();
+        Some(copy)
+    }
+
+    /// Whether `(tick, key)` in `order` is the current entry of a held copy.
+    fn current(&self, tick: u64, key: &ObjectKey) -> Option<&OffChipCopy> {
+        self.copies.get(key).filter(|c| c.tick == tick)
+    }
+
+    /// Drops stale entries from `order` once they outnumber the live ones (amortised O(1)).
+    fn compact(&mut self) {
+        if self.order.len() > 2 * self.copies.len() + 64 {
+            let copies = &self.copies;
+            self.order
+                .retain(|(t, k)| copies.get(k).is_some_and(|c| c.tick == *t));
+        }
     }
 
     /// True if `key` was never seen: it is initial data (keys, weights, client inputs).
@@ -290,14 +421,14 @@ impl OffChip {
             return false;
         }
         let mut free = self.free();
-        for (_, key) in &self.order {
+        for (tick, key) in &self.order {
             if free >= need {
                 break;
             }
             if key == keep {
                 continue;
             }
-            if let Some(c) = self.copies.get(key) {
+            if let Some(c) = self.current(*tick, key) {
                 free += c.bytes;
                 victims.push((*key, *c));
             }
@@ -327,7 +458,7 @@ impl OffChip {
         self.in_host.remove(&key);
         self.tick += 1;
         self.used += bytes;
-        self.order.insert((self.tick, key));
+        self.order.push_back((self.tick, key));
         self.copies.insert(
             key,
             OffChipCopy {
@@ -338,12 +469,12 @@ impl OffChip {
                 tick: self.tick,
             },
         );
+        self.compact();
     }
 
     /// Drops the copy of `key` (stale or dead), returning it.
     pub fn remove(&mut self, key: &ObjectKey) -> Option<OffChipCopy> {
         let c = self.copies.remove(key)?;
-        self.order.remove(&(c.tick, *key));
         self.used -= c.bytes;
         Some(c)
     }
