@@ -656,11 +656,7 @@ impl TraceEvent {
         if !self.scale_log2.is_finite() {
             return Some(("scale_log2", self.scale_log2.to_bits(), "a finite number"));
         }
-        let (ins, rots, outs) = (
-            self.inputs.len(),
-            self.rotations.len(),
-            self.outputs.len(),
-        );
+        let (ins, rots, outs) = (self.inputs.len(), self.rotations.len(), self.outputs.len());
         let within = |i: u32, len: usize| (i as usize) < len;
         for (i, t) in self.terms.iter().enumerate() {
             let ok = within(t.input, ins)
