@@ -700,8 +700,7 @@ mod tests {
         let bytes = 2 * 3 * n * 8;
         let ct = |id| ObjectRef::at_level(ObjectId(id), DataClass::Ciphertext, bytes, 2);
         let mut live: Vec<u64> = (0..6).collect();
-        let mut next = 6u64;
-        for i in 0..60u64 {
+        for (i, next) in (0..60u64).zip(6u64..) {
             let a = live[(i * 7 % live.len() as u64) as usize];
             let b = live[(i * 3 % live.len() as u64) as usize];
             let op = if i % 3 == 0 { OpKind::Sub } else { OpKind::Add };
@@ -711,7 +710,6 @@ mod tests {
             e.seq = i;
             w.record(e);
             live.push(next);
-            next += 1;
             if live.len() > 10 {
                 live.remove((i % 10) as usize);
             }
