@@ -604,7 +604,7 @@ fn bootstrap_diagonal_bytes(boot: &Bootstrapper, ctx: &Arc<CkksContext>) -> Resu
 /// Plans `model` on the parameter set `params_name`.
 ///
 /// # Errors
-/// [`transforms`]-building errors; [`Error::NotPolynomial`] for an exact ReLU;
+/// Transform-building errors; [`Error::NotPolynomial`] for an exact ReLU;
 /// [`Error::InvalidParameter`] (`name: "levels"`) for an operation deeper than the chain.
 pub fn plan(model: &Dlrm, params: &Params, params_name: &str) -> Result<Plan> {
     let export = model.export()?;
