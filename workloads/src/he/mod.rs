@@ -196,6 +196,14 @@ impl Client {
     ///
     /// # Errors
     /// Decryption errors.
+    /// A decryptor of this client's ciphertexts, e.g. for a [`Probe`] that inspects the
+    /// server's intermediate results when client and server run in one process (debugging;
+    /// a deployed server never holds one).
+    pub fn decryptor(&self) -> Decryptor<'_> {
+        Decryptor::new(self.ctx.clone(), self.keygen.secret_key())
+    }
+
+    /// Decrypts the encrypted logit (slot 0).
     pub fn decrypt_logit(&self, ct: &Ciphertext) -> Result<f64> {
         let v = Decryptor::new(self.ctx.clone(), self.keygen.secret_key()).decrypt_real(ct)?;
         Ok(v.first().copied().unwrap_or(0.0))
@@ -254,6 +262,24 @@ pub struct Server<'m> {
     top: Vec<LayerRt>,
     boot: Option<Bootstrapper>,
     shape_only: bool,
+    probe: Option<ProbeSlot<'m>>,
+}
+
+/// An observer of the server's intermediate ciphertexts: called with a label and the
+/// ciphertext after every planned step (`bottom/layer1/sign0/g`, `top/layer0/linear/y`, …;
+/// `y` the layer's value, `g` a ReLU's partial sign) and around every bootstrap
+/// (`bootstrap/in`, `bootstrap/out`). The server hands over ciphertexts only; a probe that
+/// decrypts them holds the client's [`Client::decryptor`] — a debugging set-up for runs
+/// with client and server in one process.
+pub type Probe<'m> = Box<dyn Fn(&str, &Ciphertext) + Send + Sync + 'm>;
+
+/// A [`Probe`] behind a `Debug` implementation.
+struct ProbeSlot<'m>(Probe<'m>);
+
+impl std::fmt::Debug for ProbeSlot<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Probe")
+    }
 }
 
 impl<'m> Server<'m> {
@@ -338,7 +364,19 @@ impl<'m> Server<'m> {
             top,
             boot,
             shape_only,
+            probe: None,
         })
+    }
+
+    /// Attaches `probe`, which then sees every intermediate ciphertext (see [`Probe`]).
+    pub fn set_probe(&mut self, probe: Probe<'m>) {
+        self.probe = Some(ProbeSlot(probe));
+    }
+
+    fn probe(&self, label: &str, ct: &Ciphertext) {
+        if let Some(p) = &self.probe {
+            (p.0)(label, ct);
+        }
     }
 
     /// The evaluator (for its context and tracer).
@@ -361,7 +399,9 @@ impl<'m> Server<'m> {
             bootstraps: self.plan.bootstraps,
         })?;
         let _s = self.eval.scope("bootstrap");
+        self.probe("bootstrap/in", ct);
         let out = boot.bootstrap(&self.eval, ct)?;
+        self.probe("bootstrap/out", &out);
         *secs += t.elapsed().as_secs_f64();
         Ok(out)
     }
@@ -388,10 +428,17 @@ impl<'m> Server<'m> {
         let t = Instant::now();
         let eval = &self.eval;
         let packed = {
+            // Re(y) + i·Re(g) = (u + conj(v))/2 with u = y + i·g, v = y − i·g: one
+            // conjugation. Packing y + i·g alone would leak Im(g) into y: the sign stages
+            // magnify the slots' (complex) noise by their slope, so Im(g) reaches ~1e-1.
             let _s = eval.scope("bootstrap_pack");
             let y = eval.drop_to_level(y, g.level())?;
             let ig = eval.mul_plain(g, &self.unit_i(g.level(), 1.0)?)?;
-            eval.add(&y, &ig)?
+            let u = eval.add(&y, &ig)?;
+            let v = eval.sub(&y, &ig)?;
+            let mut p = eval.add(&u, &eval.conjugate(&v)?)?;
+            p.set_scale(2.0 * p.scale());
+            p
         };
         *secs += t.elapsed().as_secs_f64();
         let c = self.bootstrap(&packed, secs)?;
@@ -505,6 +552,26 @@ impl<'m> Server<'m> {
                     y = Some(eval.rescale(&eval.mul_relin(&yd, &gv)?)?);
                 }
             }
+            if self.probe.is_none() {
+                continue;
+            }
+            let tag = format!(
+                "{}/{}",
+                l.name,
+                match op.step {
+                    OpStep::Linear => "linear".to_owned(),
+                    OpStep::Square => "square".to_owned(),
+                    OpStep::Poly => "poly".to_owned(),
+                    OpStep::Stage { stage } => format!("sign{stage}"),
+                    OpStep::Product => "product".to_owned(),
+                }
+            );
+            if let Some(v) = &y {
+                self.probe(&format!("{tag}/y"), v);
+            }
+            if let Some(v) = &g {
+                self.probe(&format!("{tag}/g"), v);
+            }
         }
         y.ok_or_else(lost)
     }
@@ -592,6 +659,7 @@ impl<'m> Server<'m> {
             let e = eval.drop_to_level(&e, level)?;
             x = eval.drop_to_level(&x, level)?;
             x = eval.add(&x, &e)?;
+            self.probe("interaction/y", &x);
         }
         let t2 = Instant::now();
         for l in &self.top {

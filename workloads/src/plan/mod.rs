@@ -27,10 +27,13 @@
 //! many operations as fit). A ReLU of depth 14 does not fit the 10 levels left after a
 //! bootstrap, so it is split between sign stages. There two values are live — the
 //! pre-activation `y` (needed by the final product) and the partial sign `g` — and they are
-//! bootstrapped **together**, packed as `y + i·g` in the complex slots of one ciphertext
-//! (the bootstrap refreshes complex slots), then unpacked by one conjugation:
+//! bootstrapped **together**, packed as `Re(y) + i·Re(g)` in the complex slots of one
+//! ciphertext (the bootstrap refreshes complex slots), then unpacked by one conjugation:
 //! `2y = c + c̄`, `2g = −i(c − c̄)` (the factor 2 is absorbed into the scale label). One
-//! bootstrap instead of two.
+//! bootstrap instead of two. Packing takes the real parts first — `(u + conj(v))/2` with
+//! `u = y + i·g`, `v = y − i·g`, one more conjugation — because slot noise is complex and
+//! the sign stages magnify it by their slope: `Im(g)` grows to ~`10^-1` and, packed as is,
+//! would land in `y`.
 //!
 //! Embedding lookups whose diagonals exceed [`CHUNK_BYTES`] run as several products over
 //! consecutive input ciphertexts (chunks), summed: only one chunk's compact diagonals are
