@@ -1,5 +1,5 @@
 //! `helrm infer --dataset uci|criteo [--config NAME] [--model FILE] [--params NAME]
-//! [--samples N] [--trace FILE] [--json]`: encrypted DLRM inference on held-out rows, compared
+//! [--samples N] [--trace FILE] [--json] [--probe]`: encrypted DLRM inference on held-out rows, compared
 //! with the plaintext model.
 //!
 //! Without `--model` the UCI model is trained (seed 1, a few seconds) on the fixed Cleveland
@@ -28,6 +28,9 @@ use helrm_workloads::dlrm::train::train;
 use helrm_workloads::dlrm::{Dlrm, DlrmConfig, TrainConfig};
 use helrm_workloads::he::{Client, Server, StageSeconds};
 use helrm_workloads::plan::{plan, Plan};
+use std::sync::Mutex;
+
+use super::probe::{observer, ProbeLog, ProbeRecord};
 use serde::Serialize;
 
 use super::CliError;
@@ -57,6 +60,11 @@ pub struct InferArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Decrypt and summarise every intermediate result of the server (level, scale, largest
+    /// real and imaginary slot values, each bootstrap's error): a debugging run with client
+    /// and server in this one process.
+    #[arg(long)]
+    pub probe: bool,
 }
 
 /// What `helrm infer` reports.
@@ -88,6 +96,9 @@ pub struct InferReport {
     pub mode: &'static str,
     /// Slots used.
     pub slots: usize,
+    /// With `--probe`: every intermediate result of the server, decrypted and summarised.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub probe: Vec<ProbeRecord>,
 }
 
 fn run_err(e: impl std::fmt::Display) -> CliError {
@@ -119,7 +130,7 @@ pub fn uci_model(dataset: &str, model: Option<&Path>) -> Result<(Dlrm, Dataset),
 }
 
 fn load_model(p: &Path) -> Result<Dlrm, CliError> {
-    Dlrm::load(p).map_err(|e| CliError::Input(format!("--model {}: {e}", p.display())))
+    Dlrm::load(p).map_err(|e| CliError::Input(format!("--model: {e}")))
 }
 
 /// A Criteo model and the shipped hold-out rows (standardised as the model says). The model
@@ -288,6 +299,86 @@ pub fn run_pipeline(
     backend: Backend,
     trace: Option<&Path>,
 ) -> Result<InferReport, CliError> {
+    run_pipeline_probed(model, test, params_name, samples, backend, trace, false)
+}
+
+/// Held-out row `i` of `test`: dense and sparse features.
+fn row(test: &Dataset, i: usize) -> (&[f32], &[u32]) {
+    let (nd, ns) = (test.num_dense(), test.num_sparse());
+    (
+        &test.dense()[i * nd..(i + 1) * nd],
+        &test.sparse()[i * ns..(i + 1) * ns],
+    )
+}
+
+/// Accuracy, agreement, logit error and stage times accumulated over samples.
+#[derive(Debug, Default)]
+struct Tally {
+    correct: usize,
+    agree: usize,
+    max_err: f64,
+    stages: StageSeconds,
+}
+
+impl Tally {
+    /// One sample: plaintext logit `want`, true label `positive`, decrypted logit `got`
+    /// (none in symbolic runs), server stage times `t`.
+    fn add(&mut self, want: f64, positive: bool, got: Option<f64>, t: StageSeconds) {
+        self.correct += usize::from((want > 0.0) == positive);
+        if let Some(got) = got {
+            self.agree += usize::from((got > 0.0) == (want > 0.0));
+            self.max_err = self.max_err.max((got - want).abs());
+        }
+        self.stages += t;
+    }
+}
+
+/// Runs the encrypted `queries` with a probe that decrypts every intermediate result (see
+/// [`super::probe`]) and returns its records.
+fn probed_run(
+    client: &Client,
+    server: Server<'_>,
+    model: &Dlrm,
+    test: &Dataset,
+    queries: &[helrm_workloads::he::Query],
+    tally: &mut Tally,
+) -> Result<Vec<ProbeRecord>, CliError> {
+    let dec = client.decryptor();
+    let log = Mutex::new(ProbeLog::default());
+    let mut server = server;
+    server.set_probe(Box::new(observer(&log, &dec)));
+    for (i, q) in queries.iter().enumerate() {
+        log.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .set_sample(i);
+        let (dense, sparse) = row(test, i);
+        let want = model.logit(dense, sparse).map_err(run_err)?;
+        let (ct, t) = server.infer(q).map_err(run_err)?;
+        let got = client.decrypt_logit(&ct).map_err(run_err)?;
+        tally.add(want, test.labels()[i] == 1, Some(got), t);
+    }
+    drop(server);
+    Ok(log
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .into_records())
+}
+
+/// As [`run_pipeline`]; with `probe` (real runs), every intermediate ciphertext of the
+/// server is decrypted by the client and summarised in the report's `probe` records.
+/// Queries are then all encrypted before the first runs.
+///
+/// # Errors
+/// As [`run_pipeline`].
+pub fn run_pipeline_probed(
+    model: &Dlrm,
+    test: &Dataset,
+    params_name: &str,
+    samples: Option<usize>,
+    backend: Backend,
+    trace: Option<&Path>,
+    probe: bool,
+) -> Result<InferReport, CliError> {
     let params =
         Params::preset(params_name).map_err(|e| CliError::Input(format!("--params: {e}")))?;
     let ctx = CkksContext::new(params.clone(), backend).map_err(run_err)?;
@@ -332,23 +423,37 @@ pub fn run_pipeline(
     )
     .map_err(run_err)?;
     let n = samples.unwrap_or(test.len()).min(test.len());
-    let (nd, ns) = (test.num_dense(), test.num_sparse());
-    let (mut correct, mut agree, mut max_err) = (0usize, 0usize, 0f64);
-    let mut stages = StageSeconds::default();
-    for i in 0..n {
-        let dense = &test.dense()[i * nd..(i + 1) * nd];
-        let sparse = &test.sparse()[i * ns..(i + 1) * ns];
-        let want = model.logit(dense, sparse).map_err(run_err)?;
-        correct += usize::from((want > 0.0) == (test.labels()[i] == 1));
-        let q = client.encrypt(dense, sparse).map_err(run_err)?;
-        let (ct, t) = server.infer(&q).map_err(run_err)?;
-        stages += t;
-        if backend == Backend::Real {
-            let got = client.decrypt_logit(&ct).map_err(run_err)?;
-            agree += usize::from((got > 0.0) == (want > 0.0));
-            max_err = max_err.max((got - want).abs());
+    let mut tally = Tally::default();
+    let mut probe_records = Vec::new();
+    if probe && backend == Backend::Real {
+        let queries = (0..n)
+            .map(|i| {
+                let (dense, sparse) = row(test, i);
+                client.encrypt(dense, sparse)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(run_err)?;
+        probe_records = probed_run(&client, server, model, test, &queries, &mut tally)?;
+    } else {
+        for i in 0..n {
+            let (dense, sparse) = row(test, i);
+            let want = model.logit(dense, sparse).map_err(run_err)?;
+            let q = client.encrypt(dense, sparse).map_err(run_err)?;
+            let (ct, t) = server.infer(&q).map_err(run_err)?;
+            let got = if backend == Backend::Real {
+                Some(client.decrypt_logit(&ct).map_err(run_err)?)
+            } else {
+                None
+            };
+            tally.add(want, test.labels()[i] == 1, got, t);
         }
     }
+    let Tally {
+        correct,
+        agree,
+        max_err,
+        stages,
+    } = tally;
     if let Some((tracer, tmp, path)) = tracing {
         tracer.finish().map_err(run_err)?;
         std::fs::rename(&tmp, &path).map_err(|e| run_err(format!("{}: {e}", path.display())))?;
@@ -356,7 +461,7 @@ pub fn run_pipeline(
     }
     let per = |x: f64| if n == 0 { 0.0 } else { x / n as f64 };
     let plan = client.plan();
-    Ok(InferReport {
+    let report = InferReport {
         dataset: test.name().to_owned(),
         params: params_name.into(),
         samples: n,
@@ -380,7 +485,9 @@ pub fn run_pipeline(
             "symbolic"
         },
         slots: plan.slots,
-    })
+        probe: probe_records,
+    };
+    Ok(report)
 }
 
 /// Runs `helrm infer`.
@@ -394,13 +501,14 @@ pub fn run(args: InferArgs) -> Result<(), CliError> {
         args.model.as_deref(),
         false,
     )?;
-    let r = run_pipeline(
+    let r = run_pipeline_probed(
         &model,
         &test,
         &args.params,
         args.samples,
         Backend::Real,
         args.trace.as_deref(),
+        args.probe,
     )?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&r).map_err(run_err)?);
@@ -424,6 +532,9 @@ pub fn run(args: InferArgs) -> Result<(), CliError> {
             r.stage_seconds.top,
             r.stage_seconds.bootstrap
         );
+        if !r.probe.is_empty() {
+            print!("{}", super::probe::table(&r.probe));
+        }
     }
     Ok(())
 }
@@ -433,6 +544,51 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "tests panic on failure")]
     use super::*;
     use helrm_core::trace::{diff, TraceReader};
+
+    #[test]
+    fn probe_records_every_step_and_bootstrap_error() {
+        let (m, test) = uci_model("uci", None).unwrap();
+        let plain = run_pipeline(&m, &test, "toy-n12-l10", Some(2), Backend::Real, None).unwrap();
+        let r = run_pipeline_probed(&m, &test, "toy-n12-l10", Some(2), Backend::Real, None, true)
+            .unwrap();
+        // The probe changes nothing the report measures.
+        assert_eq!(r.label_agreement, plain.label_agreement);
+        assert!(r.max_abs_logit_error <= 1e-3, "{}", r.max_abs_logit_error);
+        // Both samples, every layer's linear product and activation, the interaction.
+        for i in 0..2 {
+            let labels: Vec<&str> = r
+                .probe
+                .iter()
+                .filter(|p| p.sample == i)
+                .map(|p| p.label.as_str())
+                .collect();
+            assert!(labels.contains(&"bottom/layer0/linear/y"), "{labels:?}");
+            assert!(labels.contains(&"bottom/layer0/square/y"), "{labels:?}");
+            assert!(labels.contains(&"interaction/y"), "{labels:?}");
+            assert!(labels.iter().any(|l| l.starts_with("top/")), "{labels:?}");
+        }
+        for p in &r.probe {
+            // UCI values are real and below a few units; levels only go down without
+            // bootstrapping.
+            assert!(p.max_abs_re.is_finite() && p.max_abs_re < 1e3, "{p:?}");
+            assert!(p.max_abs_im < 1e-3, "{p:?}");
+            assert!(p.bootstrap_error.is_none());
+        }
+        let t = super::super::probe::table(&r.probe);
+        assert_eq!(t.lines().count(), r.probe.len() + 1);
+        // Symbolic runs cannot be probed: the flag is ignored, no records.
+        let s = run_pipeline_probed(
+            &m,
+            &test,
+            "toy-n12-l10",
+            Some(1),
+            Backend::Symbolic,
+            None,
+            true,
+        )
+        .unwrap();
+        assert!(s.probe.is_empty());
+    }
 
     #[test]
     fn real_infer_trace_equals_symbolic_trace_and_logits_agree() {

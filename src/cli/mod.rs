@@ -11,6 +11,7 @@ mod infer;
 mod inspect;
 mod params;
 mod plan;
+mod probe;
 mod simulate;
 mod study;
 mod svg;
