@@ -531,8 +531,7 @@ pub fn demo(args: &DemoArgs, show: bool) -> Result<DemoSummary, CliError> {
         json: !show,
     })?;
     // The encrypted run uses the model as saved, so the file is what was measured.
-    let model =
-        Dlrm::load(&model_path).map_err(|e| run_err(format!("{}: {e}", model_path.display())))?;
+    let model = Dlrm::load(&model_path).map_err(run_err)?;
     if !dir.scratch {
         files.push(model_path.display().to_string());
     }

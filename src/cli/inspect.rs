@@ -170,7 +170,14 @@ pub fn inspect(args: &InspectArgs) -> Result<Value, CliError> {
             ckks(path, params.as_ref(), args.params.as_deref(), expect).map_err(input)?
         }
         Kind::Trace => trace(path, params.as_ref(), args.params.as_deref()).map_err(input)?,
-        Kind::Model => model(path, params.as_ref(), args.params.as_deref()).map_err(input)?,
+        // Model-loading errors already start with the file's name.
+        Kind::Model => model(path, params.as_ref(), args.params.as_deref()).map_err(|e| {
+            if e.starts_with(&path.display().to_string()) {
+                CliError::Input(e)
+            } else {
+                input(e)
+            }
+        })?,
         Kind::Machine => machine(path).map_err(|e| CliError::Input(e.to_string()))?,
         Kind::Uci => {
             let d = helrm_workloads::data::uci::load_uci_file(path)

@@ -43,9 +43,7 @@ pub fn run(args: PlanArgs) -> Result<(), CliError> {
     let params =
         Params::preset(&args.params).map_err(|e| CliError::Input(format!("--params: {e}")))?;
     let model = match &args.model {
-        Some(p) => {
-            Dlrm::load(p).map_err(|e| CliError::Input(format!("--model {}: {e}", p.display())))?
-        }
+        Some(p) => Dlrm::load(p).map_err(|e| CliError::Input(format!("--model: {e}")))?,
         None => {
             let cfg = DlrmConfig::named(&args.config)
                 .map_err(|e| CliError::Input(format!("--config: {e}")))?;
