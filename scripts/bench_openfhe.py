@@ -6,9 +6,12 @@ switching with dnum = 4, single-threaded, and report the median of repeated runs
 top level. The OpenFHE wheel imports on Python 3.10 only:
 
     PYENV_VERSION=3.10.13 python -m pip install openfhe
-    PYENV_VERSION=3.10.13 python scripts/bench_openfhe.py [--reps 5] [--helrm target/release/helrm]
+    PYENV_VERSION=3.10.13 python scripts/bench_openfhe.py [--reps 5] [--rounds 3] [--helrm target/release/helrm]
 
-Prints a table (and `--json` prints both result sets plus the ratios helrm / OpenFHE).
+The two libraries take turns: each round times every OpenFHE operation (median of `--reps`)
+and then runs `helrm bench ops` (median of `--reps`), so a change in machine load hits both
+alike. The table gives, per operation, the median over rounds of each library's time and of
+the per-round ratio helrm / OpenFHE, with the ratio's range (`--json` prints every round).
 """
 
 import argparse
@@ -31,7 +34,8 @@ def median_ns(fn, reps):
     return int(statistics.median(times))
 
 
-def bench_openfhe(reps):
+def openfhe_ops():
+    """Builds the OpenFHE context and returns (library name, [(op, closure)])."""
     import openfhe as fhe
 
     p = fhe.CCParamsCKKSRNS()
@@ -75,12 +79,11 @@ def bench_openfhe(reps):
         ("rotate", lambda: cc.EvalRotate(a, 1)),
         ("rotate_hoisted_16", hoisted),
     ]
-    limbs = a.GetLevel() if hasattr(a, "GetLevel") else None
-    return {
-        "library": "openfhe " + getattr(fhe, "__version__", "?"),
-        "level_consumed": limbs,
-        "ops": [{"op": name, "median_ns": median_ns(fn, reps)} for name, fn in ops],
-    }
+    return "openfhe " + getattr(fhe, "__version__", "?"), ops
+
+
+def bench_openfhe(ops, reps):
+    return {name: median_ns(fn, reps) for name, fn in ops}
 
 
 def bench_helrm(binary, reps):
@@ -94,29 +97,45 @@ def bench_helrm(binary, reps):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="alternating rounds of OpenFHE and helrm timings")
     ap.add_argument("--helrm", default="target/release/helrm",
                     help="helrm binary (built with cargo build --release)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    ofhe = bench_openfhe(args.reps)
-    helrm = bench_helrm(args.helrm, args.reps)
-    h = {o["op"]: o["median_ns"] for o in helrm["ops"]}
+    library, ops = openfhe_ops()
+    rounds = []
+    for k in range(args.rounds):
+        ofhe = bench_openfhe(ops, args.reps)
+        helrm = {o["op"]: o["median_ns"] for o in bench_helrm(args.helrm, args.reps)["ops"]}
+        rounds.append({"openfhe_ns": ofhe, "helrm_ns": helrm})
+        print(f"round {k + 1}/{args.rounds} done", file=sys.stderr)
     rows = []
-    for o in ofhe["ops"]:
-        hn = h.get(o["op"])
-        rows.append({"op": o["op"], "openfhe_ms": o["median_ns"] / 1e6,
-                     "helrm_ms": None if hn is None else hn / 1e6,
-                     "ratio": None if hn is None else hn / o["median_ns"]})
+    for name, _ in ops:
+        o = [r["openfhe_ns"][name] for r in rounds]
+        h = [r["helrm_ns"].get(name) for r in rounds]
+        if any(x is None for x in h):
+            rows.append({"op": name, "openfhe_ms": statistics.median(o) / 1e6,
+                         "helrm_ms": None, "ratio": None, "ratio_min": None, "ratio_max": None})
+            continue
+        ratios = [hn / on for hn, on in zip(h, o)]
+        rows.append({"op": name, "openfhe_ms": statistics.median(o) / 1e6,
+                     "helrm_ms": statistics.median(h) / 1e6,
+                     "ratio": statistics.median(ratios),
+                     "ratio_min": min(ratios), "ratio_max": max(ratios)})
     if args.json:
-        json.dump({"openfhe": ofhe, "helrm": helrm, "comparison": rows}, sys.stdout, indent=2)
+        json.dump({"openfhe": library, "reps": args.reps, "rounds": rounds,
+                   "comparison": rows}, sys.stdout, indent=2)
         print()
         return
-    print(f"N = 2^16, 11 limbs, dnum 4, 1 thread, median of {args.reps}")
-    print(f"{'op':<20}{'OpenFHE ms':>12}{'helrm ms':>12}{'helrm/OpenFHE':>15}")
+    print(f"N = 2^16, 11 limbs, dnum 4, 1 thread; {library}; median of {args.reps} reps, "
+          f"{args.rounds} alternating rounds")
+    print(f"{'op':<20}{'OpenFHE ms':>12}{'helrm ms':>12}{'helrm/OpenFHE':>15}{'range':>16}")
     for r in rows:
         hm = "-" if r["helrm_ms"] is None else f"{r['helrm_ms']:.2f}"
         ra = "-" if r["ratio"] is None else f"{r['ratio']:.2f}"
-        print(f"{r['op']:<20}{r['openfhe_ms']:>12.2f}{hm:>12}{ra:>15}")
+        rg = "-" if r["ratio"] is None else f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}"
+        print(f"{r['op']:<20}{r['openfhe_ms']:>12.2f}{hm:>12}{ra:>15}{rg:>16}")
 
 
 if __name__ == "__main__":

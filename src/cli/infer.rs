@@ -501,6 +501,13 @@ pub fn run(args: InferArgs) -> Result<(), CliError> {
         args.model.as_deref(),
         false,
     )?;
+    if let Some(s) = args.samples.filter(|&s| s > test.len()) {
+        eprintln!(
+            "helrm: --samples {s}: {} has {} held-out rows; running all of them",
+            test.name(),
+            test.len()
+        );
+    }
     let r = run_pipeline_probed(
         &model,
         &test,
