@@ -125,9 +125,10 @@ fn encrypted_composite_relu_dlrm_matches_plaintext_and_symbolic_trace() {
         assert_eq!(got > 0.0, want > 0.0, "label of sample {i}");
     }
     // Five bootstraps (each good to about 2^-20 on values below 1) and three composite ReLUs:
-    // the real-part error stays near 1e-4. Packing y + i·g without first taking real parts
-    // let the sign stages' magnified imaginary noise into y and cost ~7e-3 here.
-    assert!(worst <= 1e-3, "max |logit diff| {worst}");
+    // measured 1.6e-8 (fixed keys and randomness). Packing y + i·g without first taking real
+    // parts let the sign stages' magnified imaginary noise into y (7e-3 here), and unpacking
+    // at twice the working scale cost the last sign stage its precision (1.3e-4 here).
+    assert!(worst <= 1e-5, "max |logit diff| {worst}");
     let (_, symbolic) = run(&m, &d, samples, Backend::Symbolic);
     assert!(
         diff_events(&real, &symbolic).is_none(),

@@ -27,6 +27,12 @@
 //! [`Polynomial::evaluate_to_scale`]), exactly: the last rescale divides a pending scale built
 //! as `target · q_ℓ`.
 //!
+//! **Input scale.** Powers are squared and rescaled by the chain's primes, so an input whose
+//! scale is `2^δ` times its level's prime gives `T_{2^k}` a scale `2^{2^k·δ}` times off; the
+//! leaf coefficients are then encoded at scales far below 1 and round coarsely. Keep the input
+//! at a scale near its level's prime (a bootstrap's output scale, a fresh `Δ`): at degree 27,
+//! one bit of mismatch (`δ = 1`) costs the result about 2^-4 of precision.
+//!
 //! # Example
 //! ```
 //! use std::sync::Arc;

@@ -417,8 +417,8 @@ impl<'m> Server<'m> {
         )?)
     }
 
-    /// Bootstraps `y` and `g` together as `y + i·g`; returns both at the working top, each
-    /// at twice the bootstrap's output scale (the halving is a scale label).
+    /// Bootstraps `y` and `g` together as `(Re y + i·Re g)/2`; returns both at the working
+    /// top and exactly the bootstrap's output scale (the halving is a scale label).
     fn bootstrap_packed(
         &self,
         y: &Ciphertext,
@@ -428,16 +428,19 @@ impl<'m> Server<'m> {
         let t = Instant::now();
         let eval = &self.eval;
         let packed = {
-            // Re(y) + i·Re(g) = (u + conj(v))/2 with u = y + i·g, v = y − i·g: one
+            // (Re(y) + i·Re(g))/2 = (u + conj(v))/4 with u = y + i·g, v = y − i·g: one
             // conjugation. Packing y + i·g alone would leak Im(g) into y: the sign stages
             // magnify the slots' (complex) noise by their slope, so Im(g) reaches ~1e-1.
+            // The halving (a scale label) makes the unpacked values land at the bootstrap's
+            // own output scale: the last sign stage squares its input's scale mismatch with
+            // the chain's primes at every level, and at twice the scale loses ~2^-4.
             let _s = eval.scope("bootstrap_pack");
             let y = eval.drop_to_level(y, g.level())?;
             let ig = eval.mul_plain(g, &self.unit_i(g.level(), 1.0)?)?;
             let u = eval.add(&y, &ig)?;
             let v = eval.sub(&y, &ig)?;
             let mut p = eval.add(&u, &eval.conjugate(&v)?)?;
-            p.set_scale(2.0 * p.scale());
+            p.set_scale(4.0 * p.scale());
             p
         };
         *secs += t.elapsed().as_secs_f64();
@@ -445,11 +448,9 @@ impl<'m> Server<'m> {
         let t = Instant::now();
         let _s = eval.scope("bootstrap_unpack");
         let conj = eval.conjugate(&c)?;
-        let mut y2 = eval.add(&c, &conj)?;
-        y2.set_scale(2.0 * y2.scale());
+        let y2 = eval.add(&c, &conj)?;
         let d = eval.sub(&c, &conj)?;
-        let mut g2 = eval.mul_plain(&d, &self.unit_i(d.level(), -1.0)?)?;
-        g2.set_scale(2.0 * g2.scale());
+        let g2 = eval.mul_plain(&d, &self.unit_i(d.level(), -1.0)?)?;
         *secs += t.elapsed().as_secs_f64();
         Ok((y2, g2))
     }

@@ -27,10 +27,11 @@
 //! many operations as fit). A ReLU of depth 14 does not fit the 10 levels left after a
 //! bootstrap, so it is split between sign stages. There two values are live — the
 //! pre-activation `y` (needed by the final product) and the partial sign `g` — and they are
-//! bootstrapped **together**, packed as `Re(y) + i·Re(g)` in the complex slots of one
-//! ciphertext (the bootstrap refreshes complex slots), then unpacked by one conjugation:
-//! `2y = c + c̄`, `2g = −i(c − c̄)` (the factor 2 is absorbed into the scale label). One
-//! bootstrap instead of two. Packing takes the real parts first — `(u + conj(v))/2` with
+//! bootstrapped **together**, packed as `c = (Re(y) + i·Re(g))/2` in the complex slots of
+//! one ciphertext (the bootstrap refreshes complex slots; the halving is a scale label), then
+//! unpacked by one conjugation: `y = c + c̄`, `g = −i(c − c̄)`, both at the bootstrap's output
+//! scale — which the last sign stage needs: its input's scale mismatch with the chain's
+//! primes doubles in bits at every squaring. One bootstrap instead of two. Packing takes the real parts first — `(u + conj(v))/2` with
 //! `u = y + i·g`, `v = y − i·g`, one more conjugation — because slot noise is complex and
 //! the sign stages magnify it by their slope: `Im(g)` grows to ~`10^-1` and, packed as is,
 //! would land in `y`.
@@ -665,10 +666,9 @@ pub fn plan(model: &Dlrm, params: &Params, params_name: &str) -> Result<Plan> {
                 before = Some(kind);
                 step_boots += 1;
                 *level = top;
-                *scale = match kind {
-                    BootstrapKind::Single => boot_scale,
-                    BootstrapKind::Packed => 2.0 * boot_scale,
-                };
+                // Both kinds land at the bootstrap's output scale (the packed one unpacks
+                // its halved values exactly there).
+                *scale = boot_scale;
             }
             let input_level = *level;
             if step == OpStep::Square {
