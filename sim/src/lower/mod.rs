@@ -247,6 +247,10 @@ pub enum ObjectKey {
     /// [`Lowered`]; the engine renumbers them uniquely per run; dead once the operation is
     /// done).
     Temp(u64),
+    /// The model values an `encode` of weights or embeddings reads — the server's stored
+    /// copy of the plaintext (one limb of rounded values, the size of a compact plaintext) —
+    /// keyed by the encoded object's trace id. It starts off chip, like a key.
+    Source(u64),
 }
 
 /// One object a kernel reads or writes.
@@ -1028,16 +1032,27 @@ impl Lowerer {
     fn lower_encode(&self, b: &mut Builder<'_>, s: &Shape, ev: &TraceEvent) {
         let Some(o) = ev.outputs.first() else { return };
         let acc = self.object_access(o, s.n);
+        // Weights and embedding tables are encoded from the model's stored values, which
+        // come from off-chip memory; constants are generated where they are used.
+        let source = matches!(
+            o.class,
+            DataClass::PlaintextWeight | DataClass::PlaintextEmbedding
+        )
+        .then(|| Access {
+            key: ObjectKey::Source(o.id.0),
+            class: TrafficClass::from_data_class(o.class),
+            bytes: s.n.saturating_mul(self.word_bytes),
+        });
         if self.is_compact_plaintext(o.class) {
             // The rounded coefficients are the compact limb.
-            self.fft(b, s, s.n, None, Some(acc));
+            self.fft(b, s, s.n, source, Some(acc));
             return;
         }
         let limbs = (self.scale_bytes(o.bytes) / s.limb_bytes.max(1)).max(1);
         let q_limbs = limbs.min(s.l);
         let p_limbs = limbs - q_limbs;
         let coeffs = b.temp(s.bytes(2));
-        self.fft(b, s, 0, None, Some(coeffs));
+        self.fft(b, s, 0, source, Some(coeffs));
         // Reducing each rounded coefficient into every limb (a multiplication each), then the
         // limbs' NTTs.
         let (m, a) = s.ntt(limbs);

@@ -389,6 +389,20 @@ fn encode_is_an_fft_then_reduction_and_ntt_per_limb() {
     let pt = ObjectRef::at_level(ObjectId(5), DataClass::PlaintextWeight, 11 * N * 8, 10);
     let ev = TraceEvent::new(OpKind::Encode, 16, 10).with_outputs(vec![pt]);
     let stored = lowerer(LoweringOptions::default()).lower_event(&ev);
+    // The FFT reads the model's stored values (one limb, off chip at first), keyed by the
+    // encoded object; a constant is generated from nothing.
+    let src = stored.reads(&stored.kernels()[0]);
+    assert_eq!(src.len(), 1);
+    assert_eq!(src[0].key, ObjectKey::Source(5));
+    assert_eq!(src[0].bytes, N * 8);
+    assert_eq!(
+        src[0].class,
+        TrafficClass::from_data_class(DataClass::PlaintextWeight)
+    );
+    let constant = ObjectRef::at_level(ObjectId(6), DataClass::PlaintextConstant, 11 * N * 8, 10);
+    let c = lowerer(LoweringOptions::default())
+        .lower_event(&TraceEvent::new(OpKind::Encode, 16, 10).with_outputs(vec![constant]));
+    assert!(c.reads(&c.kernels()[0]).is_empty());
     let t = stored.totals();
     // FFT: 8N butterflies + N twist mults, 16N adds; 11 limbs: 11N reductions + 88N, 176N.
     assert_eq!(t.by_kind(KernelKind::Fft).mod_mults, 9 * N);
