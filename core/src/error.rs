@@ -308,7 +308,10 @@ pub enum Error {
         scale: String,
     },
     /// An encoded coefficient too large for the integer representation.
-    #[error("encoded coefficient {index} is about 2^{log2_magnitude}, not below 2^{max_bits}")]
+    #[error(
+        "encoded coefficient {index} is {}, not below 2^{max_bits}",
+        magnitude_text(*.log2_magnitude)
+    )]
     EncodingOverflow {
         /// Coefficient index.
         index: usize,
@@ -619,4 +622,13 @@ pub enum Error {
         /// Fingerprint of the evaluator's parameters.
         evaluator: String,
     },
+}
+
+/// `about 2^k`, or `infinite or NaN` for the `u32::MAX` marker of [`Error::EncodingOverflow`].
+fn magnitude_text(log2_magnitude: u32) -> String {
+    if log2_magnitude == u32::MAX {
+        "infinite or NaN".to_owned()
+    } else {
+        format!("about 2^{log2_magnitude}")
+    }
 }

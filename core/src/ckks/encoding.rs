@@ -550,10 +550,12 @@ mod tests {
             ));
         }
         let huge = [Complex64::new(1e30, 0.0)];
-        assert!(matches!(
-            enc.encode(&huge, 1, 2f64.powi(100)),
-            Err(Error::EncodingOverflow { max_bits: 126, .. })
-        ));
+        let e = enc.encode(&huge, 1, 2f64.powi(100)).unwrap_err();
+        assert!(matches!(e, Error::EncodingOverflow { max_bits: 126, .. }));
+        assert!(e.to_string().contains("is about 2^199,"), "{e}");
+        // A product overflowing f64 is reported as such, not as a power of two.
+        let e = enc.encode(&huge, 1, f64::MAX).unwrap_err();
+        assert!(e.to_string().contains("infinite or NaN"), "{e}");
         assert_eq!(
             enc.decode(&[0.0; 7], 4, DELTA),
             Err(Error::LengthMismatch {
