@@ -390,3 +390,79 @@ fn good_ckks_objects_are_accepted_and_a_trace_for_other_parameters_is_not() {
     let problem = refusal_problem(&case(&t, &["inspect", "FILE", "--params", "toy-n10"]));
     assert!(problem.is_none(), "{problem:?}");
 }
+
+#[test]
+fn unusable_output_paths_are_input_errors_found_before_any_work() {
+    // A path inside a regular file can never be created, whoever runs the test.
+    let csv = "Cargo.toml/report.csv";
+    let cases = [
+        case(
+            csv,
+            &[
+                "simulate",
+                "--trace",
+                GOLDEN_JSONL,
+                "--hw",
+                "ark",
+                "--csv",
+                "FILE",
+            ],
+        ),
+        case(
+            "Cargo.toml/timeline.json",
+            &[
+                "simulate",
+                "--trace",
+                GOLDEN_JSONL,
+                "--hw",
+                "ark",
+                "--timeline",
+                "FILE",
+            ],
+        ),
+        case(
+            csv,
+            &[
+                "sweep",
+                "--trace",
+                GOLDEN_JSONL,
+                "--hw",
+                "ark",
+                "--set",
+                "offchip.bandwidth_gb_per_s=500,1000",
+                "--csv",
+                "FILE",
+            ],
+        ),
+        case(
+            "Cargo.toml/uci.htrace.jsonl",
+            &[
+                "trace",
+                "--dataset",
+                "uci",
+                "--symbolic",
+                "--samples",
+                "1",
+                "--params",
+                "toy-n12-l10",
+                "--out",
+                "FILE",
+            ],
+        ),
+        case(
+            "Cargo.toml/study",
+            &[
+                "study",
+                "packing",
+                "--hw",
+                "ark",
+                "--params",
+                "toy-n12-l10",
+                "--out",
+                "FILE",
+            ],
+        ),
+    ];
+    let problems: Vec<String> = cases.iter().filter_map(refusal_problem).collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -183,6 +183,7 @@ fn companion(params: &str) -> Option<&'static str> {
 
 /// A trace writer on a temporary file beside `path` (renamed by [`finish_trace`]).
 fn trace_writer(path: &Path, params: &Params) -> Result<(Arc<dyn TraceSink>, PathBuf), CliError> {
+    super::simulate::check_output_path(path)?;
     let encoding = Encoding::from_path(path).ok_or_else(|| {
         CliError::Input(format!(
             "{}: trace files end in .jsonl or .htrace",

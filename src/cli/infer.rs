@@ -263,6 +263,7 @@ pub(crate) fn trace_writer(
         mode,
         format!("helrm {}", env!("CARGO_PKG_VERSION")),
     );
+    super::simulate::check_output_path(path)?;
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(format!(".tmp{}", std::process::id()));
     let tmp = PathBuf::from(tmp);

@@ -62,7 +62,7 @@ impl AtomicFile {
         tmp_name.push(format!(".tmp-{}", std::process::id()));
         let tmp = path.with_file_name(tmp_name);
         let file = File::create(&tmp)
-            .map_err(|e| CliError::Run(format!("{}: cannot create: {e}", path.display())))?;
+            .map_err(|e| CliError::Input(format!("{}: cannot create: {e}", path.display())))?;
         Ok((
             AtomicFile {
                 tmp,
@@ -80,6 +80,33 @@ impl AtomicFile {
     fn abandon(self) {
         // Best effort: the temporary file is ours and incomplete.
         let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// Checks, before any work, that an output file can be created at `path`: its directory
+/// exists. An unusable output path is an input error (exit code 2) naming it.
+///
+/// # Errors
+/// [`CliError::Input`] when `path` has no file name or its directory does not exist.
+pub(crate) fn check_output_path(path: &Path) -> Result<(), CliError> {
+    if path.file_name().is_none() {
+        return Err(CliError::Input(format!(
+            "{}: not a file name",
+            path.display()
+        )));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(CliError::Input(format!(
+            "{}: cannot create: directory {} does not exist",
+            path.display(),
+            dir.display()
+        )))
     }
 }
 
@@ -385,6 +412,9 @@ pub fn render(report: &Report, trace: &Path) -> String {
 
 /// Runs `helrm simulate`.
 pub fn run(args: SimulateArgs) -> Result<(), CliError> {
+    for path in args.csv.iter().chain(&args.timeline) {
+        check_output_path(path)?;
+    }
     let report = report(&args)?;
     if let Some(path) = &args.csv {
         write_atomic(path, &report.to_csv())?;

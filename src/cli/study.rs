@@ -14,7 +14,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -31,6 +30,7 @@ use helrm_workloads::dlrm::DlrmConfig;
 use helrm_workloads::lookup::{run, LookupOptions, LookupTables, Method, MAX_PRODUCT_ROWS};
 use serde::Serialize;
 
+use super::simulate::write_atomic;
 use super::CliError;
 
 /// Arguments of `helrm study`.
@@ -599,28 +599,13 @@ pub fn to_svg(s: &PackingStudy) -> String {
     )
 }
 
-/// Writes `text` to `path` under a temporary name and renames it into place.
-fn write_atomic(path: &Path, text: &str) -> Result<(), CliError> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    let written = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    written.map_err(|e| {
-        // Best effort: the temporary file is ours and incomplete.
-        let _ = std::fs::remove_file(&tmp);
-        CliError::Run(format!("{}: cannot write: {e}", path.display()))
-    })
-}
-
 /// Writes the JSON, CSV and SVG files into `dir` (created if missing).
 ///
 /// # Errors
 /// [`CliError::Run`] if the directory or a file cannot be written.
 pub fn write_outputs(s: &PackingStudy, dir: &Path) -> Result<(), CliError> {
     std::fs::create_dir_all(dir)
-        .map_err(|e| CliError::Run(format!("{}: cannot create: {e}", dir.display())))?;
+        .map_err(|e| CliError::Input(format!("{}: cannot create: {e}", dir.display())))?;
     let json = serde_json::to_string_pretty(s)
         .map_err(|e| CliError::Run(format!("cannot encode JSON: {e}")))?;
     write_atomic(&dir.join("packing.json"), &json)?;
@@ -634,6 +619,11 @@ pub fn write_outputs(s: &PackingStudy, dir: &Path) -> Result<(), CliError> {
 /// As [`study`] and [`write_outputs`].
 pub fn run_cli(args: StudyArgs) -> Result<(), CliError> {
     let StudyCommand::Packing(args) = args.command;
+    if let Some(dir) = &args.out {
+        // Before the study runs: an unusable --out is an input error, found at once.
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CliError::Input(format!("--out {}: cannot create: {e}", dir.display())))?;
+    }
     let s = study(&args, &mut |m| eprintln!("study: {m}"))?;
     if let Some(dir) = &args.out {
         write_outputs(&s, dir)?;

@@ -11,9 +11,8 @@
 //! per point in point order, atomically.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use clap::Args;
 use helrm_hwmodels::{resolve, MachineModel};
@@ -26,6 +25,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::simulate::check_output_path;
 use super::CliError;
 
 /// Most points one sweep may have (a guard against an accidental product of long lists).
@@ -590,27 +590,6 @@ impl Sweep {
     }
 }
 
-/// Writes `text` to `path` under a temporary name beside it, renamed into place when complete.
-fn write_atomic(path: &Path, text: &str) -> Result<(), CliError> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| CliError::Input(format!("{}: not a file name", path.display())))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let written = File::create(&tmp).and_then(|mut f| {
-        f.write_all(text.as_bytes())?;
-        f.sync_all()
-    });
-    let result = written.and_then(|()| std::fs::rename(&tmp, path));
-    result.map_err(|e| {
-        // Best effort: the temporary file is ours and incomplete.
-        let _ = std::fs::remove_file(&tmp);
-        CliError::Run(format!("{}: cannot write: {e}", path.display()))
-    })
-}
-
 fn progress(len: u64) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -630,6 +609,7 @@ fn progress(len: u64) -> ProgressBar {
 /// [`CliError::Input`] (exit code 2) for a bad trace, model, `--set` field or value, naming
 /// it; [`CliError::Run`] for failures while replaying or writing.
 pub fn run(args: SweepArgs) -> Result<(), CliError> {
+    check_output_path(&args.csv)?;
     let trace_name = args.trace.display().to_string();
     let base = resolve(&args.hw).map_err(|e| CliError::Input(format!("--hw {}: {e}", args.hw)))?;
     let settings = args
@@ -652,7 +632,7 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         }
         other => CliError::Run(format!("sweep {trace_name}: {other}")),
     })?;
-    write_atomic(&args.csv, &sweep.to_csv())?;
+    super::simulate::write_atomic(&args.csv, &sweep.to_csv())?;
     if args.json {
         let text = serde_json::to_string_pretty(&sweep)
             .map_err(|e| CliError::Run(format!("sweep: cannot encode JSON: {e}")))?;
@@ -670,6 +650,8 @@ mod tests {
         BinaryWriter, DataClass, ObjectId, ObjectRef, OpKind, ParamsSummary, TraceEvent,
         TraceHeader, TraceMode, TraceSink,
     };
+    use std::fs::File;
+    use std::path::Path;
 
     fn setting(arg: &str) -> Setting {
         parse_setting(arg).expect("valid --set")
