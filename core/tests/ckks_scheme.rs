@@ -119,6 +119,29 @@ fn encrypt_decrypt_round_trip() {
 }
 
 #[test]
+fn encryptions_at_alternating_levels_decrypt() {
+    // The encryptor keeps the public key cut to the last level it encrypted at; switching
+    // levels back and forth must always use the right cut.
+    let mut f = fixture(2);
+    let v = values(2, f.slots());
+    for level in [f.top().get(), 2, 2, 0, f.top().get(), 1] {
+        let pt = f
+            .ctx
+            .encode_real(
+                &v,
+                Level::new(level),
+                f.scale(),
+                f.slots(),
+                DataClass::Other,
+            )
+            .unwrap();
+        let ct = f.enc.encrypt(&pt).unwrap();
+        assert_eq!(ct.level().get(), level);
+        assert_bits("encryption at a level", &f.decrypt(&ct), &v, 24.0);
+    }
+}
+
+#[test]
 fn add_sub_neg() {
     let mut f = fixture(2);
     let (a, b) = (values(2, f.slots()), values(3, f.slots()));

@@ -8,7 +8,7 @@ use super::params::Level;
 use crate::error::{Error, Result};
 use crate::math::rns::RnsBasis;
 use crate::math::sample::Csprng;
-use crate::ring::{Coeff, RnsPoly};
+use crate::ring::{Coeff, Eval, RnsPoly};
 use crate::trace::{DataClass, MaybeTracer, ObjectId, ObjectRef, OpKind, TraceEvent, Tracer};
 use num_complex::Complex64;
 use std::sync::Arc;
@@ -143,6 +143,9 @@ impl CkksContext {
 pub struct Encryptor {
     ctx: Arc<CkksContext>,
     pk: PublicKey,
+    /// The public key's `(b, a)` cut to the primes of the last level encrypted at, with that
+    /// prime count (encrypting at one level again copies nothing).
+    pk_at: Option<(usize, RnsPoly<Eval>, RnsPoly<Eval>)>,
     rng: Csprng,
     tracer: Option<Arc<Tracer>>,
 }
@@ -167,6 +170,7 @@ impl Encryptor {
         Self {
             ctx,
             pk,
+            pk_at: None,
             rng,
             tracer: None,
         }
@@ -194,15 +198,25 @@ impl Encryptor {
         } else {
             RnsPoly::zero_eval(ring, q_count, 0)
         };
-        let mut b = self.pk.b.clone();
-        b.truncate_q(q_count)?;
-        let mut a = self.pk.a.clone();
-        a.truncate_q(q_count)?;
+        if !matches!(&self.pk_at, Some((q, ..)) if *q == q_count) {
+            let mut b = self.pk.b.clone();
+            b.truncate_q(q_count)?;
+            let mut a = self.pk.a.clone();
+            a.truncate_q(q_count)?;
+            self.pk_at = Some((q_count, b, a));
+        }
+        let Some((_, b, a)) = &self.pk_at else {
+            return Err(Error::LengthMismatch {
+                what: "public-key limbs",
+                expected: q_count,
+                got: 0,
+            });
+        };
         let mut c0 = KeyGenerator::gaussian_error(ctx, &mut self.rng, q_count, 0)?;
-        c0.mul_add_assign(&v, &b, ring)?;
+        c0.mul_add_assign(&v, b, ring)?;
         c0.add_assign(&pt.poly, ring)?;
         let mut c1 = KeyGenerator::gaussian_error(ctx, &mut self.rng, q_count, 0)?;
-        c1.mul_add_assign(&v, &a, ring)?;
+        c1.mul_add_assign(&v, a, ring)?;
         zeroize::Zeroize::zeroize(v.data_mut());
         let ct = Ciphertext {
             parts: vec![c0, c1],
