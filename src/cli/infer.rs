@@ -1,6 +1,7 @@
 //! `helrm infer --dataset uci|criteo [--config NAME] [--model FILE] [--params NAME]
-//! [--samples N] [--trace FILE] [--json] [--probe]`: encrypted DLRM inference on held-out rows, compared
-//! with the plaintext model.
+//! [--samples N] [--trace FILE] [--json] [--probe]`: encrypted DLRM inference on held-out
+//! rows, compared with the plaintext model; `--probe` also decrypts and summarises every
+//! intermediate result of the server ([`super::probe`]).
 //!
 //! Without `--model` the UCI model is trained (seed 1, a few seconds) on the fixed Cleveland
 //! split; the Criteo model (`--config criteo` by default) is trained (seed 1) on the 8,000

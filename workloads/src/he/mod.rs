@@ -192,10 +192,6 @@ impl Client {
         })
     }
 
-    /// Decrypts the encrypted logit (slot 0).
-    ///
-    /// # Errors
-    /// Decryption errors.
     /// A decryptor of this client's ciphertexts, e.g. for a [`Probe`] that inspects the
     /// server's intermediate results when client and server run in one process (debugging;
     /// a deployed server never holds one).
@@ -204,6 +200,9 @@ impl Client {
     }
 
     /// Decrypts the encrypted logit (slot 0).
+    ///
+    /// # Errors
+    /// Decryption errors.
     pub fn decrypt_logit(&self, ct: &Ciphertext) -> Result<f64> {
         let v = Decryptor::new(self.ctx.clone(), self.keygen.secret_key()).decrypt_real(ct)?;
         Ok(v.first().copied().unwrap_or(0.0))
