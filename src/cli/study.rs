@@ -602,7 +602,8 @@ pub fn to_svg(s: &PackingStudy) -> String {
 /// Writes the JSON, CSV and SVG files into `dir` (created if missing).
 ///
 /// # Errors
-/// [`CliError::Run`] if the directory or a file cannot be written.
+/// [`CliError::Input`] if the directory or a file cannot be created; [`CliError::Run`] if
+/// writing fails midway.
 pub fn write_outputs(s: &PackingStudy, dir: &Path) -> Result<(), CliError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| CliError::Input(format!("{}: cannot create: {e}", dir.display())))?;

@@ -198,19 +198,16 @@ impl Encryptor {
         } else {
             RnsPoly::zero_eval(ring, q_count, 0)
         };
-        if !matches!(&self.pk_at, Some((q, ..)) if *q == q_count) {
-            let mut b = self.pk.b.clone();
-            b.truncate_q(q_count)?;
-            let mut a = self.pk.a.clone();
-            a.truncate_q(q_count)?;
-            self.pk_at = Some((q_count, b, a));
-        }
-        let Some((_, b, a)) = &self.pk_at else {
-            return Err(Error::LengthMismatch {
-                what: "public-key limbs",
-                expected: q_count,
-                got: 0,
-            });
+        let (b, a) = match &mut self.pk_at {
+            Some((q, b, a)) if *q == q_count => (&*b, &*a),
+            slot => {
+                let mut b = self.pk.b.clone();
+                b.truncate_q(q_count)?;
+                let mut a = self.pk.a.clone();
+                a.truncate_q(q_count)?;
+                let (_, b, a) = slot.insert((q_count, b, a));
+                (&*b, &*a)
+            }
         };
         let mut c0 = KeyGenerator::gaussian_error(ctx, &mut self.rng, q_count, 0)?;
         c0.mul_add_assign(&v, b, ring)?;
