@@ -30,6 +30,10 @@ pub struct Cli {
     /// Worker threads for parallel work (default: all cores; `RAYON_NUM_THREADS` also works).
     #[arg(long, global = true)]
     pub threads: Option<usize>,
+    /// Most MiB of freed polynomial buffers kept for reuse (0: every result gets fresh memory
+    /// from the system, paying page faults on first touch).
+    #[arg(long, global = true, default_value_t = helrm_core::ring::pool::DEFAULT_CAPACITY_BYTES >> 20, value_name = "MIB")]
+    pub buffer_pool_mib: usize,
     /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
@@ -97,6 +101,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             .build_global()
             .map_err(|e| CliError::Run(format!("cannot start {t} worker threads: {e}")))?;
     }
+    helrm_core::ring::pool::set_capacity(cli.buffer_pool_mib.saturating_mul(1 << 20));
     match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Params(args) => params::run(args),

@@ -181,8 +181,7 @@ impl CkksContext {
             .map(|(i, _)| i);
         let Some(i) = pos else {
             drop(pool);
-            // Zeroed pages straight from the allocator (no fill pass).
-            return vec![0; words];
+            return crate::ring::pool::take_zeroed(words);
         };
         let mut v = pool.swap_remove(i);
         drop(pool);
@@ -198,6 +197,9 @@ impl CkksContext {
         let mut pool = self.scratch.lock().unwrap_or_else(PoisonError::into_inner);
         if pool.len() < SCRATCH_KEEP {
             pool.push(v);
+        } else {
+            drop(pool);
+            crate::ring::pool::give(v);
         }
     }
 

@@ -36,7 +36,7 @@ impl CkksContext {
         if !ring.is_real() {
             return Ok(RnsPoly::zero_eval(ring, q_count, 0));
         }
-        let mut data = Vec::with_capacity(q_count * ring.n());
+        let mut data = crate::ring::pool::take_empty(q_count * ring.n());
         for m in ring.moduli(q_count, 0) {
             data.extend(coeffs.iter().map(|&c| {
                 let r = m.reduce_u128(c.unsigned_abs());

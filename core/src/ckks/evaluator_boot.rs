@@ -78,7 +78,7 @@ impl Evaluator {
             let q0 = *ring.q(0);
             let centred: Vec<i64> = coeff.limb(0).iter().map(|&x| q0.center(x)).collect();
             let moduli: Vec<_> = ring.moduli(q_count, 0).copied().collect();
-            let mut data = vec![0u64; q_count * n];
+            let mut data = crate::ring::pool::take_zeroed(q_count * n);
             data.par_chunks_mut(n)
                 .zip(moduli.par_iter())
                 .for_each(|(limb, m)| {
@@ -207,7 +207,7 @@ impl Evaluator {
             let coeffs = self.ctx.encoder().encode(values, slots, scale)?;
             let moduli: Vec<_> = ring.moduli(q_count, np).copied().collect();
             let n = ring.n();
-            let mut data = vec![0u64; (q_count + np) * n];
+            let mut data = crate::ring::pool::take_zeroed((q_count + np) * n);
             data.par_chunks_mut(n)
                 .zip(moduli.par_iter())
                 .for_each(|(limb, m)| {

@@ -221,7 +221,7 @@ impl Evaluator {
         let poly = if ring.is_real() {
             let v: Vec<Complex64> = values.iter().map(|&x| Complex64::new(x, 0.0)).collect();
             let coeffs = self.ctx.encoder().encode(&v, slots, scale)?;
-            let mut data = Vec::with_capacity((q_count + np) * ring.n());
+            let mut data = crate::ring::pool::take_empty((q_count + np) * ring.n());
             for m in ring.moduli(q_count, np) {
                 data.extend(coeffs.iter().map(|&c| {
                     let r = m.reduce_u128(c.unsigned_abs());

@@ -30,6 +30,7 @@
 
 mod automorphism;
 mod poly;
+pub mod pool;
 
 pub use automorphism::{Automorphism, GaloisElement};
 pub use poly::{Coeff, Eval, Form, RnsPoly};

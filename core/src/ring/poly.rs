@@ -1,6 +1,7 @@
 //! [`RnsPoly`]: one polynomial as residues modulo a prefix of `Q` and a prefix of `P`.
 
 use super::automorphism::Automorphism;
+use super::pool;
 use super::RingContext;
 use crate::error::{Error, Result};
 use crate::math::modarith::Modulus;
@@ -41,13 +42,33 @@ impl Form for Eval {
 /// A polynomial in RNS form over `q_0 … q_{q_count−1}, p_0 … p_{p_count−1}`.
 ///
 /// In a symbolic context the residue vector is empty: the polynomial is its shape.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(PartialEq, Eq)]
 pub struct RnsPoly<F: Form> {
     n: usize,
     q_count: usize,
     p_count: usize,
     data: Vec<u64>,
     form: PhantomData<F>,
+}
+
+// Residue buffers come from and go back to the process-wide pool (`super::pool`): fresh
+// multi-megabyte allocations cost a page fault per 4 KiB on first touch.
+impl<F: Form> Clone for RnsPoly<F> {
+    fn clone(&self) -> Self {
+        Self {
+            n: self.n,
+            q_count: self.q_count,
+            p_count: self.p_count,
+            data: pool::take_copy(&self.data),
+            form: PhantomData,
+        }
+    }
+}
+
+impl<F: Form> Drop for RnsPoly<F> {
+    fn drop(&mut self) {
+        pool::give(std::mem::take(&mut self.data));
+    }
 }
 
 impl<F: Form> std::fmt::Debug for RnsPoly<F> {
@@ -148,7 +169,7 @@ impl<F: Form> RnsPoly<F> {
             n: ctx.n(),
             q_count,
             p_count,
-            data: vec![0; words],
+            data: pool::take_zeroed(words),
             form: PhantomData,
         }
     }
@@ -283,8 +304,8 @@ impl<F: Form> RnsPoly<F> {
     }
 
     /// The residue buffer, for reuse.
-    pub(crate) fn into_data(self) -> Vec<u64> {
-        self.data
+    pub(crate) fn into_data(mut self) -> Vec<u64> {
+        std::mem::take(&mut self.data)
     }
 
     fn check_same_shape(&self, other: &Self, op: &'static str) -> Result<()> {
@@ -476,7 +497,7 @@ impl RnsPoly<Coeff> {
             n: self.n,
             q_count: self.q_count,
             p_count: self.p_count,
-            data: self.data,
+            data: std::mem::take(&mut self.data),
             form: PhantomData,
         })
     }
@@ -533,7 +554,7 @@ impl RnsPoly<Eval> {
             n: self.n,
             q_count: self.q_count,
             p_count: self.p_count,
-            data: self.data,
+            data: std::mem::take(&mut self.data),
             form: PhantomData,
         })
     }
@@ -709,10 +730,10 @@ impl RnsPoly<Eval> {
         let plans = ctx.plans(self.q_count, 0);
         let ql = *ctx.q(last);
         let half = ql.value() >> 1;
-        let mut top: Vec<u64> = self.data[last * n..].to_vec();
-        plans[last].inverse(&mut top)?;
-        top.iter_mut().for_each(|x| *x = ql.add(*x, half));
-        let top = &top;
+        let mut top_buf: Vec<u64> = pool::take_copy(&self.data[last * n..]);
+        plans[last].inverse(&mut top_buf)?;
+        top_buf.iter_mut().for_each(|x| *x = ql.add(*x, half));
+        let top = &top_buf;
         let moduli: Vec<&Modulus> = ctx.moduli(last, 0).collect();
         let ops = ctx.vec_ops(last, 0);
         let body = |(i, ((limb, m), plan)): (
@@ -722,16 +743,19 @@ impl RnsPoly<Eval> {
          -> Result<()> {
             let half_i = m.reduce(half);
             let qi = m.value();
-            let mut t: Vec<u64> = top
-                .iter()
-                .map(|&x| m.sub(if x < qi { x } else { m.reduce(x) }, half_i))
-                .collect();
+            let mut t = pool::take_empty(top.len());
+            t.extend(
+                top.iter()
+                    .map(|&x| m.sub(if x < qi { x } else { m.reduce(x) }, half_i)),
+            );
             plan.forward(&mut t)?;
             let inv = m.inv(ql.value()).ok_or(Error::InvalidModulus {
                 q: ql.value(),
                 reason: "not invertible modulo a chain prime",
             })?;
-            ops[i].sub_mul_scalar_assign(limb, &t, inv)
+            let done = ops[i].sub_mul_scalar_assign(limb, &t, inv);
+            pool::give(t);
+            done
         };
         self.data.truncate(last * n);
         if self.data.len() >= PARALLEL_MIN_WORDS {
@@ -749,6 +773,7 @@ impl RnsPoly<Eval> {
                 .enumerate()
                 .try_for_each(body)?;
         }
+        pool::give(top_buf);
         self.q_count = last;
         Ok(())
     }
