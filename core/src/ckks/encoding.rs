@@ -66,6 +66,9 @@ pub const MAX_ENCODER_LOG_N: u32 = 17;
 /// Encoded coefficients must satisfy `|c| < 2^MAX_COEFF_BITS` (one bit of headroom in `i128`).
 pub const MAX_COEFF_BITS: u32 = 126;
 
+/// 2^63: rounded coefficients below it in magnitude convert through `i64`.
+const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
+
 /// Precomputed canonical-embedding transforms for one ring degree.
 pub struct Encoder {
     log_n: u32,
@@ -222,7 +225,13 @@ impl Encoder {
                     max_bits: MAX_COEFF_BITS,
                 });
             }
-            out[i * gap] = r as i128;
+            // Through i64 when it fits: the direct float-to-i128 conversion is a slow
+            // library call.
+            out[i * gap] = if r.abs() < I64_BOUND {
+                i128::from(r as i64)
+            } else {
+                r as i128
+            };
         }
         Ok(out)
     }

@@ -36,18 +36,7 @@ impl CkksContext {
         if !ring.is_real() {
             return Ok(RnsPoly::zero_eval(ring, q_count, 0));
         }
-        let mut data = crate::ring::pool::take_empty(q_count * ring.n());
-        for m in ring.moduli(q_count, 0) {
-            data.extend(coeffs.iter().map(|&c| {
-                let r = m.reduce_u128(c.unsigned_abs());
-                if c < 0 {
-                    m.neg(r)
-                } else {
-                    r
-                }
-            }));
-        }
-        RnsPoly::<Coeff>::from_data(ring, q_count, 0, data)?.into_eval(ring)
+        RnsPoly::<Coeff>::from_i128(ring, q_count, 0, coeffs)?.into_eval(ring)
     }
 
     /// Encodes complex `values` (at most `slots`, the rest zero) at `level` and `scale`.

@@ -205,18 +205,7 @@ impl Evaluator {
         let (q_count, np) = (level.limbs(), ring.num_p());
         let poly = if ring.is_real() {
             let coeffs = self.ctx.encoder().encode(values, slots, scale)?;
-            let moduli: Vec<_> = ring.moduli(q_count, np).copied().collect();
-            let n = ring.n();
-            let mut data = crate::ring::pool::take_zeroed((q_count + np) * n);
-            data.par_chunks_mut(n)
-                .zip(moduli.par_iter())
-                .for_each(|(limb, m)| {
-                    for (x, &c) in limb.iter_mut().zip(&coeffs) {
-                        let r = m.reduce_u128(c.unsigned_abs());
-                        *x = if c < 0 { m.neg(r) } else { r };
-                    }
-                });
-            RnsPoly::<Coeff>::from_data(ring, q_count, np, data)?.into_eval(ring)?
+            RnsPoly::<Coeff>::from_i128(ring, q_count, np, &coeffs)?.into_eval(ring)?
         } else {
             if values.len() > slots {
                 return Err(Error::TooManyValues {

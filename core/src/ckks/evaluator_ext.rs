@@ -221,18 +221,7 @@ impl Evaluator {
         let poly = if ring.is_real() {
             let v: Vec<Complex64> = values.iter().map(|&x| Complex64::new(x, 0.0)).collect();
             let coeffs = self.ctx.encoder().encode(&v, slots, scale)?;
-            let mut data = crate::ring::pool::take_empty((q_count + np) * ring.n());
-            for m in ring.moduli(q_count, np) {
-                data.extend(coeffs.iter().map(|&c| {
-                    let r = m.reduce_u128(c.unsigned_abs());
-                    if c < 0 {
-                        m.neg(r)
-                    } else {
-                        r
-                    }
-                }));
-            }
-            RnsPoly::<Coeff>::from_data(ring, q_count, np, data)?.into_eval(ring)?
+            RnsPoly::<Coeff>::from_i128(ring, q_count, np, &coeffs)?.into_eval(ring)?
         } else {
             if values.len() > slots {
                 return Err(Error::TooManyValues {

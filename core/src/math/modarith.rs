@@ -203,14 +203,48 @@ impl Modulus {
         Some(t0.rem_euclid(i128::from(self.q)) as u64)
     }
 
-    /// Reduces a signed integer into `[0, q)`.
+    /// Reduces any `x < 2^64` into `[0, q)` without data-dependent branches.
+    ///
+    /// Barrett with the 128-bit constant truncated as in [`Modulus::reduce_u128`]: the
+    /// quotient estimate is at most 2 below `⌊x/q⌋`, so `x − q̂·q < 3q < 2^64` and two masked
+    /// subtractions finish.
+    #[inline]
+    pub fn reduce_branchless(&self, x: u64) -> u64 {
+        let t = u128::from(x) * u128::from(self.mu_hi)
+            + ((u128::from(x) * u128::from(self.mu_lo)) >> 64);
+        let qhat = (t >> 64) as u64;
+        let r = x.wrapping_sub(qhat.wrapping_mul(self.q));
+        let r = r - (self.q & 0u64.wrapping_sub(u64::from(r >= self.q)));
+        r - (self.q & 0u64.wrapping_sub(u64::from(r >= self.q)))
+    }
+
+    /// Reduces a signed integer into `[0, q)`, without branches on `x` (so neither its sign
+    /// nor its size shows in the timing: secrets and errors are lifted through this).
     #[inline]
     pub fn reduce_i64(&self, x: i64) -> u64 {
-        if x >= 0 {
-            self.reduce(x as u64)
+        self.negate_if(self.reduce_branchless(x.unsigned_abs()), x < 0)
+    }
+
+    /// `−a mod q` when `negate`, else `a`, for `a < q`, without branches.
+    #[inline]
+    pub fn negate_if(&self, a: u64, negate: bool) -> u64 {
+        let mask = 0u64.wrapping_sub(u64::from(negate));
+        let v = ((self.q - a) & mask) | (a & !mask);
+        // `q − 0 = q` is the one out-of-range value.
+        v - (self.q & 0u64.wrapping_sub(u64::from(v == self.q)))
+    }
+
+    /// Reduces a signed 128-bit integer into `[0, q)`, branching on neither its sign nor
+    /// (when `|x| < 2^64`) its size.
+    #[inline]
+    pub fn reduce_i128(&self, x: i128) -> u64 {
+        let a = x.unsigned_abs();
+        let r = if a >> 64 == 0 {
+            self.reduce_branchless(a as u64)
         } else {
-            self.neg(self.reduce(x.unsigned_abs()))
-        }
+            self.reduce_u128(a)
+        };
+        self.negate_if(r, x < 0)
     }
 
     /// Centred representative of `a < q` in `(−q/2, q/2]`.
@@ -267,6 +301,17 @@ mod tests {
         assert_eq!(q.pow(3, Q62 - 1), 1); // Fermat
         assert_eq!(q.inv(2), Some(Q62 / 2 + 1));
         assert_eq!(q.reduce_i64(-1), Q62 - 1);
+        for m in [q, Modulus::new(3).unwrap(), Modulus::new(1 << 40).unwrap()] {
+            let qq = i128::from(m.value());
+            assert_eq!(
+                m.reduce_i64(i64::MIN),
+                i128::from(i64::MIN).rem_euclid(qq) as u64
+            );
+            assert_eq!(m.reduce_i128(i128::MIN), i128::MIN.rem_euclid(qq) as u64);
+            assert_eq!(m.reduce_i128(i128::MAX), i128::MAX.rem_euclid(qq) as u64);
+            assert_eq!(m.reduce_branchless(u64::MAX), u64::MAX % m.value());
+            assert_eq!(m.negate_if(0, true), 0);
+        }
         assert_eq!(q.center(Q62 - 5), -5);
         let even = Modulus::new(1 << 40).unwrap();
         assert_eq!(even.inv(4), None);
@@ -315,6 +360,23 @@ mod tests {
                     prop_assert!(x != 1);
                 }
             }
+        }
+
+        #[test]
+        fn branchless_reductions_match_u128(
+            q in moduli(),
+            x in any::<u64>(),
+            y in any::<i128>(),
+            small in -(1i128 << 64)..(1i128 << 64),
+        ) {
+            let m = Modulus::new(q).unwrap();
+            prop_assert_eq!(m.reduce_branchless(x), x % q);
+            for v in [y, small] {
+                prop_assert_eq!(m.reduce_i128(v), v.rem_euclid(i128::from(q)) as u64);
+            }
+            let a = x % q;
+            prop_assert_eq!(m.negate_if(a, false), a);
+            prop_assert_eq!(m.negate_if(a, true), m.neg(a));
         }
 
         #[test]

@@ -472,6 +472,55 @@ impl RnsPoly<Coeff> {
         Ok(p)
     }
 
+    /// Lifts signed 128-bit coefficients (`coeffs.len() == N`, an encoder's output) into
+    /// every limb.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] unless `coeffs.len() == N`; [`Error::LimbLayout`] for a
+    /// layout the context lacks.
+    pub fn from_i128(
+        ctx: &RingContext,
+        q_count: usize,
+        p_count: usize,
+        coeffs: &[i128],
+    ) -> Result<Self> {
+        ctx.check_layout(q_count, p_count)?;
+        if coeffs.len() != ctx.n() {
+            return Err(Error::LengthMismatch {
+                what: "coefficients",
+                expected: ctx.n(),
+                got: coeffs.len(),
+            });
+        }
+        let mut p = Self::zero_in(ctx, q_count, p_count);
+        // An encoder's coefficients almost always fit 64 bits and lie below every prime: then
+        // a limb is the coefficients with `q` added to the negative ones (no reduction, and
+        // a loop the compiler vectorises).
+        let narrow: Option<Vec<i64>> = coeffs.iter().map(|&c| i64::try_from(c).ok()).collect();
+        let Some(narrow) = narrow else {
+            for_each_limb(ctx, q_count, p_count, &mut p.data, |_, m, l| {
+                l.iter_mut()
+                    .zip(coeffs)
+                    .for_each(|(x, &c)| *x = m.reduce_i128(c));
+            });
+            return Ok(p);
+        };
+        let max_abs = narrow.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0);
+        for_each_limb(ctx, q_count, p_count, &mut p.data, |_, m, l| {
+            let q = m.value();
+            if max_abs < q {
+                l.iter_mut()
+                    .zip(&narrow)
+                    .for_each(|(x, &c)| *x = (c as u64).wrapping_add(q & (c >> 63) as u64));
+            } else {
+                l.iter_mut()
+                    .zip(&narrow)
+                    .for_each(|(x, &c)| *x = m.reduce_i64(c));
+            }
+        });
+        Ok(p)
+    }
+
     /// Forward NTT of every limb.
     ///
     /// # Errors

@@ -287,3 +287,39 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+    /// All three paths of `from_i128`: coefficients below every prime (no reduction), within
+    /// 64 bits but above a prime, and beyond 64 bits; against `rem_euclid`.
+    #[test]
+    fn wide_lift_matches_rem_euclid(seed in any::<u64>(), shift in prop_oneof![Just(30u32), Just(50), Just(90)]) {
+        let c = ctx(&[40, 40], &[61]);
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let coeffs: Vec<i128> = (0..N)
+            .map(|_| {
+                let v = (i128::from(rng.next_u64()) << 64 | i128::from(rng.next_u64())) >> (127 - shift);
+                if rng.next_u64() % 2 == 0 { v } else { -v }
+            })
+            .collect();
+        let p = RnsPoly::from_i128(&c, 2, 1, &coeffs).unwrap();
+        for (i, m) in c.moduli(2, 1).enumerate() {
+            for (j, &x) in coeffs.iter().enumerate() {
+                prop_assert_eq!(p.limb(i)[j], x.rem_euclid(i128::from(m.value())) as u64);
+            }
+        }
+    }
+}
+
+#[test]
+fn wide_lift_refuses_a_wrong_length() {
+    let c = ctx(&[40], &[]);
+    assert!(matches!(
+        RnsPoly::from_i128(&c, 1, 0, &[1, 2, 3]),
+        Err(Error::LengthMismatch {
+            expected: N,
+            got: 3,
+            ..
+        })
+    ));
+}
