@@ -1,9 +1,8 @@
 //! CPU fidelity: the committed `host-cpu` model replays the committed real traces of this
 //! machine (`sim/tests/data/calibration`, recorded by `helrm --threads 1 calibrate`) within
 //! ±20 % of their measured total and ±30 % per operation kind holding at least 1 % of the
-//! time — except the two operation kinds listed in [`KNOWN_GAPS`], whose cost depends on
-//! something the trace does not record (docs/calibration.md). Deterministic: the measured
-//! times are the ones stored in the traces, never live timings.
+//! time (docs/calibration.md). Deterministic: the measured times are the ones stored in the
+//! traces, never live timings.
 
 #![allow(
     clippy::unwrap_used,
@@ -20,19 +19,6 @@ use helrm_sim::engine::{EventSource, TraceFile};
 const TOTAL_TOLERANCE: f64 = 0.2;
 /// Tolerance on each operation kind holding at least [`MIN_SHARE`] of the time.
 const OP_TOLERANCE: f64 = 0.3;
-
-/// (trace, operation, bound on |error|): operation kinds the model cannot describe, with the
-/// error the committed calibration reaches (rounded up).
-/// - `encode` in the `bench ops` trace encodes all 8,192 slots; UCI inference encodes 64.
-///   Rounding and reducing a dense coefficient vector costs about twice a sparse one, but
-///   encode events carry no slot count, so both lower to the same kernels.
-/// - `mul_plain` in UCI inference writes each product to fresh memory held for the rest of
-///   the layer (page faults and first touch), about 2 to 2.5 times the time of the in-place
-///   `mul_plain_acc` with more arithmetic; the engine charges no cost for allocation.
-const KNOWN_GAPS: &[(&str, &str, f64)] = &[
-    ("ops-helrm-n14.jsonl", "encode", 0.55),
-    ("uci-helrm-n14.jsonl", "mul_plain", 0.5),
-];
 
 fn data(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -60,16 +46,11 @@ fn check(name: &str) {
         100.0 * c.error()
     );
     for o in c.significant_ops(MIN_SHARE) {
-        let bound = KNOWN_GAPS
-            .iter()
-            .find(|(t, op, _)| *t == name && *op == o.op)
-            .map_or(OP_TOLERANCE, |g| g.2);
         assert!(
-            o.error().abs() <= bound,
-            "{name}: {} {:+.1} % (bound {:.0} %)\n{table}",
+            o.error().abs() <= OP_TOLERANCE,
+            "{name}: {} {:+.1} %\n{table}",
             o.op,
-            100.0 * o.error(),
-            100.0 * bound
+            100.0 * o.error()
         );
     }
     // Every event was timed, and the measured total is what the trace holds.
@@ -97,21 +78,6 @@ fn host_cpu_replays_the_bench_ops_trace_within_tolerance() {
 #[test]
 fn host_cpu_replays_the_uci_inference_trace_within_tolerance() {
     check("uci-helrm-n14.jsonl");
-}
-
-#[test]
-fn the_known_gaps_are_still_gaps_and_significant() {
-    // If the model learns to describe one of them, its exception should go.
-    for &(trace, op, _) in KNOWN_GAPS {
-        let c = replay(trace);
-        let o = c.ops.iter().find(|o| o.op == op).unwrap();
-        assert!(o.share >= MIN_SHARE, "{trace}: {op} holds {:.3}", o.share);
-        assert!(
-            o.error().abs() > OP_TOLERANCE,
-            "{trace}: {op} is now within tolerance ({:+.1} %): drop it from KNOWN_GAPS",
-            100.0 * o.error()
-        );
-    }
 }
 
 #[test]
