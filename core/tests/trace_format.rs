@@ -89,6 +89,7 @@ fn golden_events() -> Vec<TraceEvent> {
             timed(
                 ev(OpKind::Encode, 2)
                     .with_scale_log2(40.0)
+                    .with_slots(8)
                     .with_outputs(vec![pt(p, DataClass::PlaintextConstant, 2)]),
             )
         });
@@ -334,19 +335,83 @@ fn binary_round_trip_equals_jsonl_round_trip() {
     }
 }
 
-/// Traces written in format 1.0 (before the fused hoisted kinds) still load, unchanged.
+/// The golden events as a file of minor version 1.1 or older holds them: no slot counts.
+fn golden_events_before_1_2() -> Vec<TraceEvent> {
+    golden_events()
+        .into_iter()
+        .map(|e| e.with_slots(0))
+        .collect()
+}
+
+/// Traces written in formats 1.0 (before the fused hoisted kinds) and 1.1 (before slot
+/// counts) still load, unchanged.
 #[test]
-fn format_1_0_fixtures_still_load() {
-    for name in ["golden-1.0.htrace.jsonl", "golden-1.0.htrace"] {
+fn format_1_0_and_1_1_fixtures_still_load() {
+    for (minor, name) in [
+        (0, "golden-1.0.htrace.jsonl"),
+        (0, "golden-1.0.htrace"),
+        (1, "golden-1.1.htrace.jsonl"),
+        (1, "golden-1.1.htrace"),
+    ] {
         let reader = TraceReader::open(data_dir().join(name)).unwrap();
         let mut want = header();
-        want.version.minor = 0;
+        want.version.minor = minor;
         assert_eq!(reader.header(), &want, "{name}");
         assert_eq!(
             reader.collect::<Result<Vec<_>, _>>().unwrap(),
-            golden_events(),
+            golden_events_before_1_2(),
             "{name}"
         );
+    }
+}
+
+/// Format 1.2's slot count: written on the encode event only, in both encodings, read back;
+/// a count that is not a power of two at most N/2 is refused.
+#[test]
+fn slot_counts_round_trip_and_are_checked() {
+    let events = golden_events();
+    let encodes: Vec<_> = events.iter().filter(|e| e.slots != 0).collect();
+    assert_eq!(encodes.len(), 1);
+    assert_eq!(encodes[0].op, OpKind::Encode);
+    for encoding in [Encoding::Jsonl, Encoding::Binary] {
+        let (_, back) = read_all(&encode(encoding, &header(), &events));
+        assert_eq!(back, events, "{encoding:?}");
+    }
+    let jsonl = String::from_utf8(encode(Encoding::Jsonl, &header(), &events)).unwrap();
+    assert_eq!(jsonl.matches("\"slots\":8").count(), 1);
+    // A writer refuses such an event; a reader refuses it in a file.
+    let line = jsonl
+        .lines()
+        .find(|l| l.contains("\"slots\":8"))
+        .unwrap()
+        .to_owned();
+    for bad in ["3", "4096"] {
+        let mut evs = events.clone();
+        evs[0].slots = bad.parse().unwrap();
+        for encoding in [Encoding::Jsonl, Encoding::Binary] {
+            let sink: Result<Vec<u8>, _> = match encoding {
+                Encoding::Jsonl => {
+                    let w = JsonlWriter::new(Vec::new(), &header()).unwrap();
+                    evs.iter().for_each(|e| w.record(e.clone()));
+                    w.into_inner()
+                }
+                Encoding::Binary => {
+                    let w = BinaryWriter::new(Vec::new(), &header()).unwrap();
+                    evs.iter().for_each(|e| w.record(e.clone()));
+                    w.into_inner()
+                }
+            };
+            assert!(sink.is_err(), "{encoding:?} wrote slots {bad}");
+        }
+        let text = jsonl.replace(
+            &line,
+            &line.replace("\"slots\":8", &format!("\"slots\":{bad}")),
+        );
+        let err = TraceReader::from_reader(text.as_bytes())
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap_err();
+        assert!(err.to_string().contains("slots"), "{bad}: {err}");
     }
 }
 
@@ -376,13 +441,13 @@ fn header_layout_is_pinned() {
     let header_line = jsonl.split(|&b| b == b'\n').next().unwrap();
     assert_eq!(
         std::str::from_utf8(header_line).unwrap(),
-        r#"{"format":"helrm-trace","version":{"major":1,"minor":1},"params_fingerprint":"fnv1a64:0123456789abcdef","params":{"log_n":12,"q_bits":[50,40,40],"p_bits":[60],"dnum":3,"word_bytes":8},"mode":"real","created_by":"helrm-core golden test"}"#
+        r#"{"format":"helrm-trace","version":{"major":1,"minor":2},"params_fingerprint":"fnv1a64:0123456789abcdef","params":{"log_n":12,"q_bits":[50,40,40],"p_bits":[60],"dnum":3,"word_bytes":8},"mode":"real","created_by":"helrm-core golden test"}"#
     );
-    assert_eq!(fnv1a64(header_line), 0x02d2_1687_6a09_1f7a);
+    assert_eq!(fnv1a64(header_line), 0xbf18_3e3f_4a1d_f26f);
     let binary = encode(Encoding::Binary, &header(), &[]);
     assert_eq!(&binary[..8], b"\x89HTRACE\n");
-    assert_eq!(&binary[8..12], &[1, 0, 1, 0]);
-    assert_eq!(fnv1a64(&binary), 0x7a96_0d19_5984_543c);
+    assert_eq!(&binary[8..12], &[1, 0, 2, 0]);
+    assert_eq!(fnv1a64(&binary), 0x2e3c_81bb_5bd0_ad62);
     assert_eq!(FORMAT_VERSION.major, 1);
 }
 
@@ -391,11 +456,11 @@ fn event_layout_is_pinned() {
     let events = golden_events();
     assert_eq!(
         fnv1a64(&encode(Encoding::Jsonl, &header(), &events)),
-        0x9260_4ae9_a98a_95b9
+        0x1b5a_00e3_f5b1_04d3
     );
     assert_eq!(
         fnv1a64(&encode(Encoding::Binary, &header(), &events)),
-        0xdcb7_f77e_911a_8f71
+        0xd125_8d65_7996_8f85
     );
 }
 
@@ -514,7 +579,7 @@ fn unknown_fields_are_ignored_within_a_major_version() {
                 .replacen("{", "{\"future\":{\"nested\":[1,2]},", 1)
                 .replace("\"class\":", "\"placement\":\"hbm\",\"class\":");
             let line = if i == 0 {
-                line.replace("\"minor\":1", "\"minor\":7")
+                line.replace("\"minor\":2", "\"minor\":7")
             } else {
                 line
             };

@@ -442,27 +442,43 @@ fn binary_object_count_beyond_the_record_is_malformed() {
 #[test]
 fn binary_extensions_of_later_minor_versions_are_skipped() {
     let b = golden_binary();
+    let events = read(&b).unwrap();
     let offsets = record_offsets(&b);
     let mut out = b[..offsets[0]].to_vec();
+    let mut next_event = events.iter();
     for (i, &start) in offsets.iter().enumerate() {
         let end = offsets.get(i + 1).copied().unwrap_or(b.len());
         let record = &b[start..end];
         if record[0] == 1 {
-            // Append four bytes of a future field to every event payload, after the (empty)
-            // fields of format 1.1: mod_ups, mod_downs, no terms of 16 bytes.
-            let len = u32::from_le_bytes(record[1..5].try_into().unwrap()) + 14 + 4;
+            // Append four bytes of a future field to every event payload, after the fields
+            // of formats 1.1 (mod_ups, mod_downs, terms of 16 bytes) and 1.2 (slots), which
+            // are written as zeros and empty where the event has none.
+            let ev = next_event.next().unwrap();
+            let has_1_1 = ev.mod_ups != 0 || ev.mod_downs != 0 || !ev.terms.is_empty();
+            let mut tail = Vec::new();
+            if !has_1_1 && ev.slots == 0 {
+                tail.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0]);
+            }
+            if ev.slots == 0 {
+                tail.extend_from_slice(&[0; 4]);
+            }
+            tail.extend_from_slice(&[0xaa; 4]);
+            let len = u32::from_le_bytes(record[1..5].try_into().unwrap()) + tail.len() as u32;
             out.push(1);
             out.extend_from_slice(&len.to_le_bytes());
             out.extend_from_slice(&record[5..]);
-            out.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0]);
-            out.extend_from_slice(&[0xaa; 4]);
+            out.extend_from_slice(&tail);
             // And an extension record after it.
             out.extend_from_slice(&[0x80, 3, 0, 0, 0, 1, 2, 3]);
         } else {
             out.extend_from_slice(record);
         }
     }
-    assert_eq!(read(&out).unwrap(), read(&b).unwrap());
+    assert!(
+        events.iter().any(|e| e.slots != 0),
+        "the golden trace has a slot count"
+    );
+    assert_eq!(read(&out).unwrap(), events);
 }
 
 #[test]

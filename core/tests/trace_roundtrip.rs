@@ -70,7 +70,12 @@ prop_compose! {
         raw_terms in proptest::collection::vec(
             (any::<u32>(), any::<Option<u32>>(), any::<Option<u32>>(), any::<u32>()), 0..5),
         extended_basis in any::<bool>(),
+        slots_log2 in proptest::option::of(0u32..31),
     ) -> TraceEvent {
+        // A slot count is a power of two at most N/2 (or 0, not recorded).
+        let slots = slots_log2
+            .filter(|&k| log_n >= 1 && k < log_n)
+            .map_or(0, |k| 1u32 << k);
         // Terms index into inputs, rotations and outputs.
         let terms = if inputs.is_empty() || outputs.is_empty() {
             Vec::new()
@@ -89,7 +94,7 @@ prop_compose! {
         TraceEvent {
             seq, op, scope, log_n, n: 1 << log_n, level, limbs: level + 1, special_primes, dnum,
             scale_log2, rotations, galois_elements, inputs, outputs, mod_ups, mod_downs, terms,
-            extended_basis, wall_ns,
+            extended_basis, slots, wall_ns,
         }
     }
 }

@@ -263,6 +263,7 @@ impl Evaluator {
         let pt = self.ctx.encode(values, level, scale, slots, class)?;
         self.emit(t0, || {
             self.event(OpKind::Encode, level, scale)
+                .with_slots(slots as u32)
                 .with_outputs(vec![pt_ref(&pt)])
         });
         Ok(pt)

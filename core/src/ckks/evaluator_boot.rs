@@ -229,6 +229,7 @@ impl Evaluator {
                 level.get() as u32,
             )
             .with_scale_log2(scale.log2())
+            .with_slots(slots as u32)
             .with_extended_basis(true)
             .with_outputs(vec![ObjectRef::at_level(
                 ObjectId(pt.id),

@@ -128,7 +128,9 @@ pub(crate) fn encode_event(buf: &mut Vec<u8>, ev: &TraceEvent) -> Result<(), Tra
     put_objects(buf, ev.seq, "outputs", &ev.outputs)?;
     // Fields of format 1.1, appended only when present so that other events keep their 1.0
     // bytes.
-    if ev.mod_ups != 0 || ev.mod_downs != 0 || !ev.terms.is_empty() {
+    // Format 1.2 appends the slot count after the 1.1 block, which is then written even
+    // when empty.
+    if ev.mod_ups != 0 || ev.mod_downs != 0 || !ev.terms.is_empty() || ev.slots != 0 {
         buf.extend_from_slice(&ev.mod_ups.to_le_bytes());
         buf.extend_from_slice(&ev.mod_downs.to_le_bytes());
         put_len(buf, ev.seq, "terms", ev.terms.len())?;
@@ -139,6 +141,9 @@ pub(crate) fn encode_event(buf: &mut Vec<u8>, ev: &TraceEvent) -> Result<(), Tra
             buf.extend_from_slice(&t.plaintext.unwrap_or(NO_INDEX).to_le_bytes());
             buf.extend_from_slice(&t.output.to_le_bytes());
         }
+    }
+    if ev.slots != 0 {
+        buf.extend_from_slice(&ev.slots.to_le_bytes());
     }
     let payload_len = buf.len() - payload_start;
     match u32::try_from(payload_len) {
@@ -399,6 +404,12 @@ fn decode_event(
         ev.mod_downs = 0;
         ev.terms.clear();
     }
+    // Format 1.2: the slot count, present only on the events that have one.
+    ev.slots = if minor >= 2 && c.pos < payload.len() {
+        c.u32("slots")?
+    } else {
+        0
+    };
     // Bytes after the known fields come from a later minor version and are ignored.
     if let Some((field, found, expected)) = ev.invariant_violation() {
         return Err(TraceError::Malformed {

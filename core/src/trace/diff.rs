@@ -134,7 +134,8 @@ pub fn diff_event(index: u64, a: &TraceEvent, b: &TraceEvent) -> Option<TraceDif
             mod_ups,
             mod_downs,
             terms,
-            extended_basis
+            extended_basis,
+            slots
         ]
     );
     diff_objects(index, "inputs", &a.inputs, &b.inputs)

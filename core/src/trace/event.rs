@@ -521,6 +521,10 @@ pub struct TraceEvent {
     /// for `hoisted_rotate_mul_acc`), so they hold `limbs + special_primes` limbs.
     #[serde(default, skip_serializing_if = "is_false")]
     pub extended_basis: bool,
+    /// Slots the encoded vector occupies (`encode`: a power of two, at most `N/2`); 0 when
+    /// not recorded (other kinds, and traces of format 1.1 or older).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub slots: u32,
     /// Measured wall time in nanoseconds (real runs only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wall_ns: Option<u64>,
@@ -549,6 +553,7 @@ impl TraceEvent {
             mod_downs: 0,
             terms: Vec::new(),
             extended_basis: false,
+            slots: 0,
             wall_ns: None,
         }
     }
@@ -595,6 +600,12 @@ impl TraceEvent {
     /// Sets the summands of a fused hoisted operation.
     pub fn with_terms(mut self, terms: Vec<Term>) -> Self {
         self.terms = terms;
+        self
+    }
+
+    /// Sets the slot count of an `encode` (format 1.2).
+    pub fn with_slots(mut self, slots: u32) -> Self {
+        self.slots = slots;
         self
     }
 
@@ -655,6 +666,14 @@ impl TraceEvent {
         }
         if !self.scale_log2.is_finite() {
             return Some(("scale_log2", self.scale_log2.to_bits(), "a finite number"));
+        }
+        if self.slots != 0 && (!self.slots.is_power_of_two() || u64::from(self.slots) > self.n / 2)
+        {
+            return Some((
+                "slots",
+                u64::from(self.slots),
+                "0 or a power of two at most N/2",
+            ));
         }
         let (ins, rots, outs) = (self.inputs.len(), self.rotations.len(), self.outputs.len());
         let within = |i: u32, len: usize| (i as usize) < len;

@@ -252,6 +252,11 @@ pub(crate) fn parse_event(line: &[u8], ev: &mut TraceEvent) -> Option<()> {
         ev.terms.clear();
     }
     ev.extended_basis = p.peek_lit(b",\"extended_basis\":true");
+    ev.slots = if p.peek_lit(b",\"slots\":") {
+        p.u32()?
+    } else {
+        0
+    };
     ev.wall_ns = if p.peek_lit(b",\"wall_ns\":") {
         Some(p.u64()?)
     } else {

@@ -9,7 +9,7 @@ use super::event::TraceEvent;
 pub const FORMAT_NAME: &str = "helrm-trace";
 
 /// The format version this code writes. Readers accept any minor version of this major.
-pub const FORMAT_VERSION: FormatVersion = FormatVersion { major: 1, minor: 1 };
+pub const FORMAT_VERSION: FormatVersion = FormatVersion { major: 1, minor: 2 };
 
 /// A trace format version: a new major is incompatible, a new minor only adds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

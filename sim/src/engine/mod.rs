@@ -226,6 +226,7 @@ fn copy_event(dst: &mut TraceEvent, src: &TraceEvent) {
         mod_downs,
         terms,
         extended_basis,
+        slots,
         wall_ns,
     } = src;
     dst.seq = *seq;
@@ -246,6 +247,7 @@ fn copy_event(dst: &mut TraceEvent, src: &TraceEvent) {
     dst.mod_downs = *mod_downs;
     dst.terms.clone_from(terms);
     dst.extended_basis = *extended_basis;
+    dst.slots = *slots;
     dst.wall_ns = *wall_ns;
 }
 

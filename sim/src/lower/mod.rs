@@ -819,7 +819,7 @@ impl Lowerer {
                     &[Some(coeffs)],
                 );
                 // CRT composition of the L limbs (L N mults), then the decoding FFT.
-                self.fft(&mut b, &s, s.words(l), Some(coeffs), out_acc);
+                self.fft(&mut b, &s, s.n, s.words(l), Some(coeffs), out_acc);
             }
             OpKind::Add | OpKind::Sub => {
                 let c = cts
@@ -1001,32 +1001,44 @@ impl Lowerer {
         out
     }
 
-    /// The FFT of encoding or decoding, assuming full packing (`N/2` slots): a length-`N`
-    /// complex transform has the butterfly structure of one NTT limb (`N/2 · log N`
-    /// butterflies, each one complex multiplication counted as one multiplication), plus `N`
-    /// twist multiplications and `extra_mults` (rounding and reduction into limbs, or CRT
-    /// composition).
+    /// The FFT of encoding or decoding on `points` complex points (`2 · slots`; `N` at full
+    /// packing): `points/2 · log points` butterflies, each one complex multiplication counted
+    /// as one multiplication, plus `points` twist multiplications and `extra_mults` (rounding
+    /// and reduction into limbs, or CRT composition).
     fn fft(
         &self,
         b: &mut Builder<'_>,
         s: &Shape,
+        points: u64,
         extra_mults: u64,
         input: Option<Access>,
         out: Option<Access>,
     ) {
-        let (m, a) = s.ntt(1);
+        let points = points.clamp(2, s.n.max(2));
+        let m = product(&[points / 2, u64::from(points.ilog2())]);
         b.push(
             Work {
                 kind: KernelKind::Fft,
                 limbs: 1,
-                words: s.n,
-                mod_mults: m.saturating_add(s.n).saturating_add(extra_mults),
-                mod_adds: a,
-                onchip_bytes: s.bytes(4),
+                words: points,
+                mod_mults: m.saturating_add(points).saturating_add(extra_mults),
+                mod_adds: m.saturating_mul(2),
+                // Four words per point: the complex values and their twiddles.
+                onchip_bytes: product(&[points, 4, self.word_bytes]),
             },
             &[input],
             &[out],
         );
+    }
+
+    /// Points of an encode's FFT: twice its recorded slot count, `N` when none is recorded
+    /// (format 1.1 and older traces assume full packing).
+    fn encode_points(s: &Shape, ev: &TraceEvent) -> u64 {
+        if ev.slots == 0 {
+            s.n
+        } else {
+            (2 * u64::from(ev.slots)).min(s.n)
+        }
     }
 
     fn lower_encode(&self, b: &mut Builder<'_>, s: &Shape, ev: &TraceEvent) {
@@ -1045,14 +1057,14 @@ impl Lowerer {
         });
         if self.is_compact_plaintext(o.class) {
             // The rounded coefficients are the compact limb.
-            self.fft(b, s, s.n, source, Some(acc));
+            self.fft(b, s, Self::encode_points(s, ev), s.n, source, Some(acc));
             return;
         }
         let limbs = (self.scale_bytes(o.bytes) / s.limb_bytes.max(1)).max(1);
         let q_limbs = limbs.min(s.l);
         let p_limbs = limbs - q_limbs;
         let coeffs = b.temp(s.bytes(2));
-        self.fft(b, s, 0, source, Some(coeffs));
+        self.fft(b, s, Self::encode_points(s, ev), 0, source, Some(coeffs));
         // Reducing each rounded coefficient into every limb (a multiplication each), then the
         // limbs' NTTs.
         let (m, a) = s.ntt(limbs);

@@ -407,6 +407,28 @@ fn encode_is_an_fft_then_reduction_and_ntt_per_limb() {
     // FFT: 8N butterflies + N twist mults, 16N adds; 11 limbs: 11N reductions + 88N, 176N.
     assert_eq!(t.by_kind(KernelKind::Fft).mod_mults, 9 * N);
     assert_eq!(class(&t, KernelClass::Ntt), (2, 108, 192));
+    // A recorded slot count sizes the FFT (2·slots points); N/2 slots is the unrecorded
+    // default, and the reduction and NTTs do not depend on it.
+    let fft = |slots: u32| {
+        let l = lowerer(LoweringOptions::default()).lower_event(&ev.clone().with_slots(slots));
+        let k = &l.kernels()[0];
+        assert_eq!(k.kind, KernelKind::Fft);
+        (
+            k.words,
+            k.mod_mults,
+            k.mod_adds,
+            l.totals().by_kind(KernelKind::Ntt).mod_mults,
+        )
+    };
+    let full = fft((N / 2) as u32);
+    assert_eq!((full.0, full.1, full.2), (N, 9 * N, 16 * N));
+    // 64 slots: 128 points, 64 · 7 butterflies + 128 twist multiplications, 2 · 448 adds.
+    let sparse = fft(64);
+    assert_eq!(
+        (sparse.0, sparse.1, sparse.2),
+        (128, 64 * 7 + 128, 2 * 64 * 7)
+    );
+    assert_eq!(sparse.3, full.3);
     assert_eq!(stored.writes(&stored.kernels()[1])[0].bytes, 11 * N * 8);
     // Compact: the FFT's rounded coefficients are the stored limb.
     let compact = lowerer(LoweringOptions {
