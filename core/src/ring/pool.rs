@@ -29,20 +29,41 @@ pub const MIN_POOLED_WORDS: usize = 1 << 14;
 /// so small requests do not pin large buffers.
 const SLACK: usize = 2;
 
+/// How the pool has served requests since the process started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Requests served from a free buffer.
+    pub hits: u64,
+    /// Requests of a pooled size that found no free buffer (fresh memory).
+    pub misses: u64,
+    /// Buffers dropped to make room for more recently returned ones.
+    pub evicted: u64,
+}
+
 #[derive(Debug)]
 struct Pool {
-    /// Free buffers by capacity in words.
-    free: BTreeMap<usize, Vec<Vec<u64>>>,
+    /// Free buffers by capacity in words, each list in the order returned (oldest first),
+    /// with the stamp of its return.
+    free: BTreeMap<usize, Vec<(u64, Vec<u64>)>>,
     /// Bytes held in `free`.
     bytes: usize,
     /// Most bytes `free` may hold.
     capacity: usize,
+    /// Stamp of the next returned buffer.
+    clock: u64,
+    stats: PoolStats,
 }
 
 static POOL: Mutex<Pool> = Mutex::new(Pool {
     free: BTreeMap::new(),
     bytes: 0,
     capacity: DEFAULT_CAPACITY_BYTES,
+    clock: 0,
+    stats: PoolStats {
+        hits: 0,
+        misses: 0,
+        evicted: 0,
+    },
 });
 
 fn lock() -> std::sync::MutexGuard<'static, Pool> {
@@ -50,33 +71,68 @@ fn lock() -> std::sync::MutexGuard<'static, Pool> {
 }
 
 impl Pool {
-    /// Removes the smallest free buffer that can hold `words` without excess slack.
+    /// Removes the smallest free buffer that can hold `words` without excess slack (of that
+    /// size, the one returned last: its pages are the likeliest to be in cache).
     fn take(&mut self, words: usize) -> Option<Vec<u64>> {
         let limit = words.saturating_mul(SLACK);
-        let (&cap, _) = self.free.range(words..limit).next()?;
+        let Some((&cap, _)) = self.free.range(words..limit).next() else {
+            self.stats.misses += 1;
+            return None;
+        };
         let list = self.free.get_mut(&cap)?;
-        let v = list.pop()?;
+        let (_, v) = list.pop()?;
         if list.is_empty() {
             self.free.remove(&cap);
         }
         self.bytes -= cap * 8;
+        self.stats.hits += 1;
         Some(v)
     }
 
-    /// Drops free buffers, largest first, until at most `capacity` bytes remain.
-    fn shrink_to_capacity(&mut self) {
-        while self.bytes > self.capacity {
-            let Some(mut entry) = self.free.last_entry() else {
-                break;
-            };
-            let cap = *entry.key();
-            let list = entry.get_mut();
-            list.pop();
+    /// Keeps `v` (capacity `cap` words), dropping the buffers returned longest ago until it
+    /// fits; a buffer larger than the whole capacity is not kept. The working set of sizes
+    /// moves as a computation goes through levels, and old sizes give way to new ones.
+    fn give(&mut self, cap: usize, v: Vec<u64>) {
+        let bytes = cap * 8;
+        if bytes > self.capacity {
+            return;
+        }
+        while self.bytes + bytes > self.capacity {
+            if !self.evict_oldest() {
+                return;
+            }
+        }
+        self.bytes += bytes;
+        let stamp = self.clock;
+        self.clock += 1;
+        self.free.entry(cap).or_default().push((stamp, v));
+    }
+
+    /// Drops the buffer returned longest ago; false when there is none.
+    fn evict_oldest(&mut self) -> bool {
+        let Some(cap) = self
+            .free
+            .iter()
+            .filter_map(|(&cap, list)| list.first().map(|(stamp, _)| (*stamp, cap)))
+            .min()
+            .map(|(_, cap)| cap)
+        else {
+            return false;
+        };
+        if let Some(list) = self.free.get_mut(&cap) {
+            list.remove(0);
             if list.is_empty() {
-                entry.remove();
+                self.free.remove(&cap);
             }
             self.bytes -= cap * 8;
+            self.stats.evicted += 1;
         }
+        true
+    }
+
+    /// Drops free buffers, oldest first, until at most `capacity` bytes remain.
+    fn shrink_to_capacity(&mut self) {
+        while self.bytes > self.capacity && self.evict_oldest() {}
     }
 }
 
@@ -95,6 +151,11 @@ pub fn set_capacity(bytes: usize) {
 /// Bytes currently held in free buffers.
 pub fn retained_bytes() -> usize {
     lock().bytes
+}
+
+/// Hits, misses and evictions since the process started.
+pub fn stats() -> PoolStats {
+    lock().stats
 }
 
 /// A buffer of `words` zeros.
@@ -136,18 +197,14 @@ pub(crate) fn take_copy(src: &[u64]) -> Vec<u64> {
     v
 }
 
-/// Hands a buffer back; it is kept if it is large enough and fits the capacity.
+/// Hands a buffer back; it is kept if it is large enough, making room by dropping the
+/// buffers returned longest ago.
 pub(crate) fn give(v: Vec<u64>) {
     let cap = v.capacity();
     if cap < MIN_POOLED_WORDS {
         return;
     }
-    let mut pool = lock();
-    if pool.bytes.saturating_add(cap * 8) > pool.capacity {
-        return;
-    }
-    pool.bytes += cap * 8;
-    pool.free.entry(cap).or_default().push(v);
+    lock().give(cap, v);
 }
 
 #[cfg(test)]
@@ -177,14 +234,9 @@ mod tests {
 
     #[test]
     fn a_take_never_uses_a_buffer_too_large_or_too_small() {
-        let mut p = Pool {
-            free: BTreeMap::new(),
-            bytes: 0,
-            capacity: usize::MAX,
-        };
+        let mut p = pool(usize::MAX);
         for cap in [100usize, 250, 1000] {
-            p.free.entry(cap).or_default().push(Vec::with_capacity(cap));
-            p.bytes += cap * 8;
+            p.give(cap, Vec::with_capacity(cap));
         }
         assert!(
             p.take(400).is_none(),
@@ -199,22 +251,39 @@ mod tests {
     }
 
     #[test]
-    fn the_pool_never_holds_more_than_its_capacity() {
-        let mut p = Pool {
-            free: BTreeMap::new(),
-            bytes: 0,
-            capacity: 3000 * 8,
-        };
-        for cap in [1000usize, 1000, 2000] {
-            p.free.entry(cap).or_default().push(Vec::with_capacity(cap));
-            p.bytes += cap * 8;
+    fn the_pool_never_holds_more_than_its_capacity_and_evicts_the_oldest() {
+        let mut p = pool(3000 * 8);
+        for cap in [1000usize, 2000] {
+            p.give(cap, Vec::with_capacity(cap));
         }
-        p.shrink_to_capacity();
+        assert_eq!(p.bytes, 3000 * 8);
+        // A newer buffer makes room by evicting the one returned first (1000), not the
+        // largest.
+        p.give(500, Vec::with_capacity(500));
         assert!(p.bytes <= p.capacity);
-        assert_eq!(p.bytes, 2000 * 8, "the largest buffer goes first");
+        assert_eq!(p.bytes, 2500 * 8);
+        assert!(p.free.contains_key(&2000) && p.free.contains_key(&500));
+        assert_eq!(p.stats.evicted, 1);
+        // One larger than the whole capacity is not kept and evicts nothing.
+        p.give(4000, Vec::with_capacity(4000));
+        assert_eq!((p.bytes, p.stats.evicted), (2500 * 8, 1));
+        // Hits and misses are counted.
+        assert!(p.take(1800).is_some());
+        assert!(p.take(1800).is_none());
+        assert_eq!((p.stats.hits, p.stats.misses), (1, 1));
         p.capacity = 0;
         p.shrink_to_capacity();
         assert_eq!(p.bytes, 0);
         assert!(p.free.is_empty());
+    }
+
+    fn pool(capacity: usize) -> Pool {
+        Pool {
+            free: BTreeMap::new(),
+            bytes: 0,
+            capacity,
+            clock: 0,
+            stats: PoolStats::default(),
+        }
     }
 }
