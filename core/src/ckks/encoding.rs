@@ -184,6 +184,26 @@ impl Encoder {
     /// or infinite value; [`Error::InvalidScale`] unless `scale` is finite and positive;
     /// [`Error::EncodingOverflow`] when a coefficient reaches `2^126` in magnitude.
     pub fn encode(&self, values: &[Complex64], slots: usize, scale: f64) -> Result<Vec<i128>> {
+        let (gap, sub) = self.encode_subring(values, slots, scale)?;
+        let mut out = vec![0i128; self.n()];
+        for (o, c) in out.iter_mut().step_by(gap).zip(sub) {
+            *o = c;
+        }
+        Ok(out)
+    }
+
+    /// The non-zero part of [`Encoder::encode`]: `(gap, c)` with `c` the `2·slots`
+    /// coefficients at multiples of `gap = N / (2·slots)` (every other coefficient is zero),
+    /// so a sparse encoding never builds the `N`-coefficient vector.
+    ///
+    /// # Errors
+    /// As [`Encoder::encode`].
+    pub fn encode_subring(
+        &self,
+        values: &[Complex64],
+        slots: usize,
+        scale: f64,
+    ) -> Result<(usize, Vec<i128>)> {
         let sub_log = self.sub_log(slots)?;
         Self::check_scale(scale)?;
         if values.len() > slots {
@@ -210,7 +230,7 @@ impl Encoder {
         self.forward[sub_log as usize].process(&mut buf);
         let factor = scale / m as f64;
         let bound = 2f64.powi(MAX_COEFF_BITS as i32);
-        let mut out = vec![0i128; self.n()];
+        let mut out = vec![0i128; m];
         for (i, c) in buf.iter().enumerate() {
             let x = (c * self.twist[i * gap].conj()).re * factor;
             let r = x.round();
@@ -227,13 +247,13 @@ impl Encoder {
             }
             // Through i64 when it fits: the direct float-to-i128 conversion is a slow
             // library call.
-            out[i * gap] = if r.abs() < I64_BOUND {
+            out[i] = if r.abs() < I64_BOUND {
                 i128::from(r as i64)
             } else {
                 r as i128
             };
         }
-        Ok(out)
+        Ok((gap, out))
     }
 
     /// Decodes `N` coefficients (centred representatives as `f64`) at `scale` into `slots`

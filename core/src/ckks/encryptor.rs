@@ -25,20 +25,6 @@ impl CkksContext {
         Ok(())
     }
 
-    /// Lifts integer coefficients into the limbs of level `ℓ` (evaluation form).
-    pub(crate) fn lift_i128(
-        &self,
-        coeffs: &[i128],
-        level: Level,
-    ) -> Result<RnsPoly<crate::ring::Eval>> {
-        let ring = self.ring();
-        let q_count = level.limbs();
-        if !ring.is_real() {
-            return Ok(RnsPoly::zero_eval(ring, q_count, 0));
-        }
-        RnsPoly::<Coeff>::from_i128(ring, q_count, 0, coeffs)?.into_eval(ring)
-    }
-
     /// Encodes complex `values` (at most `slots`, the rest zero) at `level` and `scale`.
     ///
     /// Not traced; the server encodes through `Evaluator::encode`, which is.
@@ -63,8 +49,9 @@ impl CkksContext {
             });
         }
         let poly = if self.ring().is_real() {
-            let coeffs = self.encoder().encode(values, slots, scale)?;
-            self.lift_i128(&coeffs, level)?
+            let (gap, coeffs) = self.encoder().encode_subring(values, slots, scale)?;
+            RnsPoly::<Coeff>::from_i128_strided(self.ring(), level.limbs(), 0, gap, &coeffs)?
+                .into_eval(self.ring())?
         } else {
             if values.len() > slots {
                 return Err(Error::TooManyValues {

@@ -220,8 +220,8 @@ impl Evaluator {
         let (q_count, np) = (level.limbs(), ring.num_p());
         let poly = if ring.is_real() {
             let v: Vec<Complex64> = values.iter().map(|&x| Complex64::new(x, 0.0)).collect();
-            let coeffs = self.ctx.encoder().encode(&v, slots, scale)?;
-            RnsPoly::<Coeff>::from_i128(ring, q_count, np, &coeffs)?.into_eval(ring)?
+            let (gap, coeffs) = self.ctx.encoder().encode_subring(&v, slots, scale)?;
+            RnsPoly::<Coeff>::from_i128_strided(ring, q_count, np, gap, &coeffs)?.into_eval(ring)?
         } else {
             if values.len() > slots {
                 return Err(Error::TooManyValues {

@@ -484,11 +484,28 @@ impl RnsPoly<Coeff> {
         p_count: usize,
         coeffs: &[i128],
     ) -> Result<Self> {
+        Self::from_i128_strided(ctx, q_count, p_count, 1, coeffs)
+    }
+
+    /// Lifts the polynomial whose coefficient `i · gap` is `coeffs[i]` and whose other
+    /// coefficients are zero (`coeffs.len() · gap == N`: a sparse encoding's subring) into
+    /// every limb.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] unless `coeffs.len() · gap == N`; [`Error::LimbLayout`] for
+    /// a layout the context lacks.
+    pub fn from_i128_strided(
+        ctx: &RingContext,
+        q_count: usize,
+        p_count: usize,
+        gap: usize,
+        coeffs: &[i128],
+    ) -> Result<Self> {
         ctx.check_layout(q_count, p_count)?;
-        if coeffs.len() != ctx.n() {
+        if gap == 0 || coeffs.len().checked_mul(gap) != Some(ctx.n()) {
             return Err(Error::LengthMismatch {
                 what: "coefficients",
-                expected: ctx.n(),
+                expected: ctx.n() / gap.max(1),
                 got: coeffs.len(),
             });
         }
@@ -500,6 +517,7 @@ impl RnsPoly<Coeff> {
         let Some(narrow) = narrow else {
             for_each_limb(ctx, q_count, p_count, &mut p.data, |_, m, l| {
                 l.iter_mut()
+                    .step_by(gap)
                     .zip(coeffs)
                     .for_each(|(x, &c)| *x = m.reduce_i128(c));
             });
@@ -510,10 +528,12 @@ impl RnsPoly<Coeff> {
             let q = m.value();
             if max_abs < q {
                 l.iter_mut()
+                    .step_by(gap)
                     .zip(&narrow)
                     .for_each(|(x, &c)| *x = (c as u64).wrapping_add(q & (c >> 63) as u64));
             } else {
                 l.iter_mut()
+                    .step_by(gap)
                     .zip(&narrow)
                     .for_each(|(x, &c)| *x = m.reduce_i64(c));
             }

@@ -323,3 +323,46 @@ fn wide_lift_refuses_a_wrong_length() {
         })
     ));
 }
+
+#[test]
+fn strided_lift_refuses_a_wrong_length() {
+    let c = ctx(&[40], &[]);
+    for gap in [0, 3, 2 * N] {
+        assert!(matches!(
+            RnsPoly::from_i128_strided(&c, 1, 0, gap, &[1, 2]),
+            Err(Error::LengthMismatch { .. })
+        ));
+    }
+}
+
+/// A strided lift (a sparse encoding's subring) equals the lift of the scattered vector, on
+/// all three paths.
+#[test]
+fn strided_lift_equals_the_scattered_lift() {
+    let c = ctx(&[40, 40], &[61]);
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    for shift in [30u32, 50, 90] {
+        for gap in [1usize, 4, N / 2] {
+            let sub: Vec<i128> = (0..N / gap)
+                .map(|_| {
+                    let v = (i128::from(rng.next_u64()) << 64 | i128::from(rng.next_u64()))
+                        >> (127 - shift);
+                    if rng.next_u64() % 2 == 0 {
+                        v
+                    } else {
+                        -v
+                    }
+                })
+                .collect();
+            let mut full = vec![0i128; N];
+            for (i, &v) in sub.iter().enumerate() {
+                full[i * gap] = v;
+            }
+            assert_eq!(
+                RnsPoly::from_i128_strided(&c, 2, 1, gap, &sub).unwrap(),
+                RnsPoly::from_i128(&c, 2, 1, &full).unwrap(),
+                "gap {gap}, shift {shift}"
+            );
+        }
+    }
+}
