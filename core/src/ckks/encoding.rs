@@ -69,6 +69,21 @@ pub const MAX_COEFF_BITS: u32 = 126;
 /// 2^63: rounded coefficients below it in magnitude convert through `i64`.
 const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
 
+/// An encoder's work space, one per thread (see [`Encoder::with_subring`]).
+#[derive(Default)]
+struct Scratch {
+    /// The slot vector, transformed in place.
+    buf: Vec<Complex64>,
+    /// The FFT's scratch.
+    fft: Vec<Complex64>,
+    /// The rounded coefficients.
+    coeffs: Vec<i128>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 /// Precomputed canonical-embedding transforms for one ring degree.
 pub struct Encoder {
     log_n: u32,
@@ -204,6 +219,19 @@ impl Encoder {
         slots: usize,
         scale: f64,
     ) -> Result<(usize, Vec<i128>)> {
+        self.with_subring(values, slots, scale, |gap, c| Ok((gap, c.to_vec())))
+    }
+
+    /// [`Encoder::encode_subring`] handing `(gap, coefficients)` to `f` in a buffer of this
+    /// thread's that later encodes reuse (with the FFT's work space): at `N = 2^16` a dense
+    /// encode otherwise maps 2 MiB of fresh memory, a page fault every 4 KiB.
+    pub(crate) fn with_subring<R>(
+        &self,
+        values: &[Complex64],
+        slots: usize,
+        scale: f64,
+        f: impl FnOnce(usize, &[i128]) -> Result<R>,
+    ) -> Result<R> {
         let sub_log = self.sub_log(slots)?;
         Self::check_scale(scale)?;
         if values.len() > slots {
@@ -220,17 +248,47 @@ impl Encoder {
         }
         let m = 1usize << sub_log;
         let gap = self.n() / m;
-        let mut buf = vec![Complex64::new(0.0, 0.0); m];
+        // Taken out of the thread's slot for the duration (a nested encode on this thread,
+        // e.g. while `f` waits for parallel work, finds it empty and allocates).
+        let mut scratch = SCRATCH.with(|c| std::mem::take(&mut *c.borrow_mut()));
+        let result = self.subring_into(values, m, gap, scale, sub_log, &mut scratch);
+        let result = result.and_then(|()| f(gap, &scratch.coeffs));
+        // The buffers held the values: cleared before they are kept.
+        scratch.buf.fill(Complex64::new(0.0, 0.0));
+        scratch.coeffs.fill(0);
+        SCRATCH.with(|c| *c.borrow_mut() = scratch);
+        result
+    }
+
+    /// The FFT and rounding of [`Encoder::with_subring`] into `scratch.coeffs` (`m` entries).
+    fn subring_into(
+        &self,
+        values: &[Complex64],
+        m: usize,
+        gap: usize,
+        scale: f64,
+        sub_log: u32,
+        scratch: &mut Scratch,
+    ) -> Result<()> {
+        let buf = &mut scratch.buf;
+        buf.clear();
+        buf.resize(m, Complex64::new(0.0, 0.0));
         for (j, &v) in values.iter().enumerate() {
             let (pos, neg) = self.slot_positions(j, m);
             buf[pos] = v;
             buf[neg] = v.conj();
         }
         // c'_i = (1/m) Σ_t w_t ω^{-it}; c_i = c'_i ζ_m^{-i}.
-        self.forward[sub_log as usize].process(&mut buf);
+        let fft = &self.forward[sub_log as usize];
+        scratch
+            .fft
+            .resize(fft.get_inplace_scratch_len(), Complex64::new(0.0, 0.0));
+        fft.process_with_scratch(buf, &mut scratch.fft);
         let factor = scale / m as f64;
         let bound = 2f64.powi(MAX_COEFF_BITS as i32);
-        let mut out = vec![0i128; m];
+        let out = &mut scratch.coeffs;
+        out.clear();
+        out.reserve(m);
         for (i, c) in buf.iter().enumerate() {
             let x = (c * self.twist[i * gap].conj()).re * factor;
             let r = x.round();
@@ -247,13 +305,13 @@ impl Encoder {
             }
             // Through i64 when it fits: the direct float-to-i128 conversion is a slow
             // library call.
-            out[i] = if r.abs() < I64_BOUND {
+            out.push(if r.abs() < I64_BOUND {
                 i128::from(r as i64)
             } else {
                 r as i128
-            };
+            });
         }
-        Ok((gap, out))
+        Ok(())
     }
 
     /// Decodes `N` coefficients (centred representatives as `f64`) at `scale` into `slots`
@@ -386,6 +444,41 @@ mod tests {
             .zip(b)
             .map(|(x, y)| (x - y).norm())
             .fold(0.0, f64::max)
+    }
+
+    /// The per-thread work space is reused across sizes, after errors, and from many threads
+    /// at once (a nested use finds it taken and allocates): every encode equals a fresh one.
+    #[test]
+    fn reused_work_space_gives_the_same_encodings() {
+        use rayon::prelude::*;
+        let enc = Encoder::new(10).unwrap();
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let cases: Vec<(usize, Vec<Complex64>)> = [512usize, 4, 512, 64, 1, 256]
+            .iter()
+            .map(|&s| (s, random_values(&mut rng, s)))
+            .collect();
+        let first: Vec<Vec<i128>> = cases
+            .iter()
+            .map(|(s, z)| enc.encode(z, *s, DELTA).unwrap())
+            .collect();
+        // An overflow in between leaves nothing behind.
+        assert!(enc.encode(&[Complex64::new(1e30, 0.0)], 2, 2f64.powi(120)).is_err());
+        for ((s, z), want) in cases.iter().zip(&first) {
+            assert_eq!(&enc.encode(z, *s, DELTA).unwrap(), want);
+            let (gap, sub) = enc.encode_subring(z, *s, DELTA).unwrap();
+            assert_eq!(gap, enc.n() / (2 * s));
+            assert!(want.iter().step_by(gap).eq(sub.iter()));
+        }
+        let parallel: Vec<Vec<i128>> = (0..48)
+            .into_par_iter()
+            .map(|i| {
+                let (s, z) = &cases[i % cases.len()];
+                enc.encode(z, *s, DELTA).unwrap()
+            })
+            .collect();
+        for (i, got) in parallel.iter().enumerate() {
+            assert_eq!(got, &first[i % cases.len()]);
+        }
     }
 
     #[test]

@@ -49,9 +49,12 @@ impl CkksContext {
             });
         }
         let poly = if self.ring().is_real() {
-            let (gap, coeffs) = self.encoder().encode_subring(values, slots, scale)?;
-            RnsPoly::<Coeff>::from_i128_strided(self.ring(), level.limbs(), 0, gap, &coeffs)?
-                .into_eval(self.ring())?
+            let ring = self.ring();
+            self.encoder()
+                .with_subring(values, slots, scale, |gap, coeffs| {
+                    RnsPoly::<Coeff>::from_i128_strided(ring, level.limbs(), 0, gap, coeffs)
+                })?
+                .into_eval(ring)?
         } else {
             if values.len() > slots {
                 return Err(Error::TooManyValues {

@@ -204,8 +204,12 @@ impl Evaluator {
         let ring = self.ctx.ring();
         let (q_count, np) = (level.limbs(), ring.num_p());
         let poly = if ring.is_real() {
-            let (gap, coeffs) = self.ctx.encoder().encode_subring(values, slots, scale)?;
-            RnsPoly::<Coeff>::from_i128_strided(ring, q_count, np, gap, &coeffs)?.into_eval(ring)?
+            self.ctx
+                .encoder()
+                .with_subring(values, slots, scale, |gap, coeffs| {
+                    RnsPoly::<Coeff>::from_i128_strided(ring, q_count, np, gap, coeffs)
+                })?
+                .into_eval(ring)?
         } else {
             if values.len() > slots {
                 return Err(Error::TooManyValues {

@@ -220,8 +220,12 @@ impl Evaluator {
         let (q_count, np) = (level.limbs(), ring.num_p());
         let poly = if ring.is_real() {
             let v: Vec<Complex64> = values.iter().map(|&x| Complex64::new(x, 0.0)).collect();
-            let (gap, coeffs) = self.ctx.encoder().encode_subring(&v, slots, scale)?;
-            RnsPoly::<Coeff>::from_i128_strided(ring, q_count, np, gap, &coeffs)?.into_eval(ring)?
+            self.ctx
+                .encoder()
+                .with_subring(&v, slots, scale, |gap, coeffs| {
+                    RnsPoly::<Coeff>::from_i128_strided(ring, q_count, np, gap, coeffs)
+                })?
+                .into_eval(ring)?
         } else {
             if values.len() > slots {
                 return Err(Error::TooManyValues {
