@@ -462,7 +462,9 @@ mod tests {
             .map(|(s, z)| enc.encode(z, *s, DELTA).unwrap())
             .collect();
         // An overflow in between leaves nothing behind.
-        assert!(enc.encode(&[Complex64::new(1e30, 0.0)], 2, 2f64.powi(120)).is_err());
+        assert!(enc
+            .encode(&[Complex64::new(1e30, 0.0)], 2, 2f64.powi(120))
+            .is_err());
         for ((s, z), want) in cases.iter().zip(&first) {
             assert_eq!(&enc.encode(z, *s, DELTA).unwrap(), want);
             let (gap, sub) = enc.encode_subring(z, *s, DELTA).unwrap();

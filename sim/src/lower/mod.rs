@@ -712,6 +712,12 @@ impl Lowerer {
         let key_switching = match ev.op {
             OpKind::MulRelin | OpKind::Relinearize | OpKind::KeySwitch => true,
             OpKind::Rotate | OpKind::Conjugate => !ev.galois_elements.contains(&1),
+            // A giant-step sum ends in one ModDown pair when some term is rotated.
+            OpKind::LazyRotateSum => ev.terms.iter().any(|t| {
+                t.rotation
+                    .and_then(|r| ev.galois_elements.get(r as usize))
+                    .is_some_and(|&g| g != 1)
+            }),
             _ => false,
         };
         self.options.fused_rescale_moddown
@@ -921,7 +927,7 @@ impl Lowerer {
             }
             OpKind::RotateHoisted => self.lower_hoisted(&mut b, &s, ev, ct0_acc, &keys),
             OpKind::HoistedRotateMulAcc | OpKind::LazyRotateSum => {
-                self.lower_fused_hoisted(&mut b, &s, ev, &keys);
+                self.lower_fused_hoisted(&mut b, &s, ev, &keys, fused.and(out_acc));
             }
             OpKind::MulPlainAcc => {
                 // acc += ct · pt: inputs (acc, ct, pt), output acc.
@@ -1534,12 +1540,14 @@ impl Lowerer {
     /// sum), per rotation an automorphism and key inner product, per output the products or
     /// sums over `Q·P` and `Q`, then one ModDown pair and combine per output with a rotated
     /// term. Events without terms lower to no kernels.
+    /// `fused_out`: the output of a rescale fused into the (single) output's ModDown.
     fn lower_fused_hoisted(
         &self,
         b: &mut Builder<'_>,
         s: &Shape,
         ev: &TraceEvent,
         keys: &[&ObjectRef],
+        fused_out: Option<Access>,
     ) {
         let (l, lk) = (s.l, s.l + s.k);
         let lazy = ev.op == OpKind::LazyRotateSum;
@@ -1580,7 +1588,7 @@ impl Lowerer {
             rotated[r] = Some(self.rotated_inner_product(b, s, x, &exts, key));
         }
         for (o, out) in ev.outputs.iter().enumerate() {
-            let out = Some(self.object_access(out, s.n));
+            let out = Some(fused_out.unwrap_or_else(|| self.object_access(out, s.n)));
             let terms: Vec<_> = ev.terms.iter().filter(|t| t.output as usize == o).collect();
             if terms.is_empty() {
                 continue;
@@ -1661,8 +1669,11 @@ impl Lowerer {
                 );
             }
             if let (Some(acc), Some(q)) = (qp_sum, q_sum) {
-                let ks = self.mod_down(b, s, acc, None, false);
-                self.combine(b, s, &ks, Some((q, q_comps)), out, false);
+                // Fused with a rescale, the Q sums are lifted by P into the accumulator and
+                // one ModDown divides by P · q_ℓ.
+                let fused = fused_out.is_some();
+                let ks = self.mod_down(b, s, acc, fused.then_some((q, q_comps)), fused);
+                self.combine(b, s, &ks, Some((q, q_comps)), out, fused);
             }
         }
     }

@@ -586,6 +586,32 @@ fn lazy_rotate_sum_matches_hand_counts() {
     assert_eq!(t.mod_mults, 1706 * N);
     assert_eq!(t.mod_adds, 2702 * N);
     assert_eq!(t.kernels, 24 + 2 + 2 + 1 + 7);
+    // A rescale of the sum fuses into its ModDown: the Q sums (2 components, 22N) are lifted
+    // by P, then iNTT of K + 1 = 4 limbs (32N), conversion 4 → 10 (44N) and NTT of 10 limbs
+    // (80N) twice, and the combine over 10 limbs (20N): 354N instead of 318N, and no
+    // separate rescale (196N).
+    let lo = lowerer(LoweringOptions {
+        fused_rescale_moddown: true,
+        ..LoweringOptions::default()
+    });
+    let next = rescale(30, 10);
+    assert!(lo.can_fuse(&ev, &next));
+    let mut out = Lowered::default();
+    lo.lower(&ev, Some(&next), &mut out);
+    assert_eq!(out.totals().mod_mults, (1706 - 318 + 354) * N);
+    assert_eq!(
+        lo.lower_event(&next).totals().mod_mults,
+        196 * N,
+        "the rescale it saves"
+    );
+    let last = out.kernels().last().unwrap();
+    assert_eq!(last.kind, KernelKind::ModDownCombine);
+    assert_eq!(out.writes(last)[0].key, ObjectKey::Trace(31));
+    // Without a rotated term there is no ModDown to fuse into.
+    let plain_sum = ev
+        .clone()
+        .with_terms(vec![term(0, None, None, 0), term(1, None, None, 0)]);
+    assert!(!lo.can_fuse(&plain_sum, &next));
 }
 
 #[test]
