@@ -190,3 +190,61 @@ proptest! {
         prop_assert!(b <= a, "{}: {} cycles at 1x, {} at {:.2}x", name, a, b, factor);
     }
 }
+
+/// Stored model values an `encode` reads are read once: under Belady they must not stay on
+/// chip ahead of a key every step reuses. Each step encodes fresh weights (reading their
+/// stored values), multiplies and rotates with the same Galois key; the memory holds the key
+/// and the working ciphertexts but not every step's values. Belady then reads the key once
+/// and never moves more than LRU.
+#[test]
+fn values_read_by_an_encode_do_not_crowd_out_a_reused_key() {
+    let mut b = TraceBuilder::new(10, 4, 2, 2, TraceMode::Symbolic);
+    let top = b.top();
+    let g5 = b.key_id();
+    let mut cur = b.ct(top);
+    let key = b.key(g5, DataClass::KeyGalois(5), top);
+    for _ in 0..150 {
+        let w = b.pt(DataClass::PlaintextWeight, top);
+        b.push(OpKind::Encode, top, vec![], vec![w]);
+        let prod = b.ct(top);
+        b.push(OpKind::MulPlain, top, vec![cur, w], vec![prod]);
+        let out = b.ct(top);
+        let e = b.push(OpKind::Rotate, top, vec![prod, key], vec![out]);
+        e.rotations = vec![1];
+        e.galois_elements = vec![5];
+        cur = out;
+    }
+    let t = b.build();
+    let mut model = builtin("ark").unwrap();
+    // Room for the key and eight ciphertexts; the 150 steps' stored values (one limb each)
+    // add up to more than that.
+    model.onchip.capacity_bytes = key.bytes + 8 * cur.bytes;
+    let key_reads = |policy| {
+        #[derive(Default)]
+        struct KeyReads(u64, u64);
+        impl Observer for KeyReads {
+            fn transfer(&mut self, t: &TransferRecord) {
+                if t.link == Link::OffChip && t.direction == Direction::Read {
+                    self.1 += t.bytes;
+                    if t.class == helrm_sim::lower::TrafficClass::KeyGalois {
+                        self.0 += t.bytes;
+                    }
+                }
+            }
+        }
+        let mut obs = KeyReads::default();
+        let options = SimOptions {
+            policy: Some(policy),
+            ..SimOptions::default()
+        };
+        simulate(&t, &model, &options, &mut [&mut obs]).unwrap();
+        (obs.0, obs.1)
+    };
+    let (belady_key, belady_all) = key_reads(ReplacementPolicy::Belady);
+    let (_, lru_all) = key_reads(ReplacementPolicy::Lru);
+    assert_eq!(belady_key, key.bytes, "the key is fetched once");
+    assert!(
+        belady_all <= lru_all,
+        "Belady {belady_all} B, LRU {lru_all} B"
+    );
+}

@@ -950,7 +950,10 @@ impl<'r, 'o> Engine<'r, 'o> {
                     continue;
                 };
                 let later = next_in_group.get(j).copied().flatten();
-                let dead = later.is_none() && matches!(a.key, ObjectKey::Temp(_));
+                // A temporary dies with its operation; the stored model values an encode
+                // reads are read once (the next encode of them is another object).
+                let dead =
+                    later.is_none() && matches!(a.key, ObjectKey::Temp(_) | ObjectKey::Source(_));
                 let rank = if dead {
                     DEAD
                 } else {
