@@ -163,6 +163,28 @@ proptest! {
         prop_assert!(b <= a, "capacity {} → {} bytes, {} → {} bytes", small, a, small + extra, b);
     }
 
+    /// On equal-size objects Belady's choice (furthest next use) is optimal for misses: it
+    /// never reads more from off-chip memory than LRU does at the same capacity.
+    #[test]
+    fn belady_never_reads_more_than_lru(
+        steps in prop::collection::vec((0u8..4, 0u8..16, 0u8..16), 1..60),
+        slots in 3u64..12,
+    ) {
+        let t = uniform_trace(&steps);
+        let ct = t.events[0].inputs[0].bytes;
+        let reads = |policy| {
+            let mut obs = Traffic::default();
+            let options = SimOptions {
+                policy: Some(policy),
+                ..SimOptions::default()
+            };
+            simulate(&t, &with_capacity(slots * ct), &options, &mut [&mut obs]).unwrap();
+            obs.reads
+        };
+        let (b, l) = (reads(ReplacementPolicy::Belady), reads(ReplacementPolicy::Lru));
+        prop_assert!(b <= l, "capacity {} cts: Belady reads {} B, LRU {} B", slots, b, l);
+    }
+
     /// Faster off-chip memory (or host link) never makes a replay slower: every start time is
     /// a maximum of sums of earlier durations, and the schedule's decisions do not depend on
     /// time.
