@@ -1051,7 +1051,9 @@ impl Lowerer {
         let Some(o) = ev.outputs.first() else { return };
         let acc = self.object_access(o, s.n);
         // Weights and embedding tables are encoded from the model's stored values, which
-        // come from off-chip memory; constants are generated where they are used.
+        // come from off-chip memory; constants are generated where they are used. What is
+        // stored is the plaintext's non-zero coefficients: `2 · slots` words (`N` at full
+        // packing, and when the trace does not record the slot count).
         let source = matches!(
             o.class,
             DataClass::PlaintextWeight | DataClass::PlaintextEmbedding
@@ -1059,7 +1061,7 @@ impl Lowerer {
         .then(|| Access {
             key: ObjectKey::Source(o.id.0),
             class: TrafficClass::from_data_class(o.class),
-            bytes: s.n.saturating_mul(self.word_bytes),
+            bytes: Self::encode_points(s, ev).saturating_mul(self.word_bytes),
         });
         if self.is_compact_plaintext(o.class) {
             // The rounded coefficients are the compact limb.

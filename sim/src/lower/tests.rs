@@ -429,6 +429,9 @@ fn encode_is_an_fft_then_reduction_and_ntt_per_limb() {
         (128, 64 * 7 + 128, 2 * 64 * 7)
     );
     assert_eq!(sparse.3, full.3);
+    // The stored values read are the 2 · slots non-zero coefficients (N when unrecorded).
+    let l = lowerer(LoweringOptions::default()).lower_event(&ev.clone().with_slots(64));
+    assert_eq!(l.reads(&l.kernels()[0])[0].bytes, 128 * 8);
     assert_eq!(stored.writes(&stored.kernels()[1])[0].bytes, 11 * N * 8);
     // Compact: the FFT's rounded coefficients are the stored limb.
     let compact = lowerer(LoweringOptions {
