@@ -255,6 +255,7 @@ impl Encoder {
         let result = result.and_then(|()| f(gap, &scratch.coeffs));
         // The buffers held the values: cleared before they are kept.
         scratch.buf.fill(Complex64::new(0.0, 0.0));
+        scratch.fft.fill(Complex64::new(0.0, 0.0));
         scratch.coeffs.fill(0);
         SCRATCH.with(|c| *c.borrow_mut() = scratch);
         result

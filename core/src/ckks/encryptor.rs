@@ -173,7 +173,9 @@ impl Encryptor {
         let mut v = if ring.is_real() {
             let mut c = vec![0i64; ring.n()];
             self.rng.ternary(&mut c);
-            RnsPoly::from_signed(ring, q_count, 0, &c)?.into_eval(ring)?
+            let v = RnsPoly::from_signed(ring, q_count, 0, &c);
+            zeroize::Zeroize::zeroize(&mut c);
+            v?.into_eval(ring)?
         } else {
             RnsPoly::zero_eval(ring, q_count, 0)
         };
