@@ -43,13 +43,7 @@ pub struct CkksContext {
     p_mod_q: Vec<u64>,
     autos: Mutex<BTreeMap<GaloisElement, Arc<Automorphism>>>,
     ids: IdAllocator,
-    /// Reusable residue buffers for key-switching temporaries (fresh multi-megabyte
-    /// allocations cost page faults and zeroing on every operation).
-    scratch: Mutex<Vec<Vec<u64>>>,
 }
-
-/// Most buffers the scratch pool keeps (a hoisted key switch at dnum = 4 holds about a dozen).
-const SCRATCH_KEEP: usize = 32;
 
 impl CkksContext {
     /// Builds the context; `backend` selects real arithmetic or shapes only.
@@ -120,7 +114,6 @@ impl CkksContext {
             p_mod_q,
             autos: Mutex::new(BTreeMap::new()),
             ids: IdAllocator::default(),
-            scratch: Mutex::new(Vec::new()),
         }))
     }
 
@@ -158,49 +151,6 @@ impl CkksContext {
 
     pub(crate) fn p_mod_q(&self) -> &[u64] {
         &self.p_mod_q
-    }
-
-    /// A buffer of `words` words with unspecified contents (the caller overwrites it).
-    pub(crate) fn take_scratch(&self, words: usize) -> Vec<u64> {
-        let mut pool = self.scratch.lock().unwrap_or_else(PoisonError::into_inner);
-        // Prefer a buffer whose initialised length already covers the request (no fill pass),
-        // the shortest such one (large buffers stay available for large requests); requests
-        // repeat a handful of sizes, so an exact fit is the common case. Failing that, the
-        // smallest buffer with the capacity (only the missing tail is filled).
-        let pos = pool
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| b.len() >= words)
-            .min_by_key(|(_, b)| b.len())
-            .or_else(|| {
-                pool.iter()
-                    .enumerate()
-                    .filter(|(_, b)| b.capacity() >= words)
-                    .min_by_key(|(_, b)| b.capacity())
-            })
-            .map(|(i, _)| i);
-        let Some(i) = pos else {
-            drop(pool);
-            return crate::ring::pool::take_zeroed(words);
-        };
-        let mut v = pool.swap_remove(i);
-        drop(pool);
-        v.resize(words, 0);
-        v
-    }
-
-    /// Returns a buffer to the pool.
-    pub(crate) fn give_scratch(&self, v: Vec<u64>) {
-        if v.capacity() == 0 {
-            return;
-        }
-        let mut pool = self.scratch.lock().unwrap_or_else(PoisonError::into_inner);
-        if pool.len() < SCRATCH_KEEP {
-            pool.push(v);
-        } else {
-            drop(pool);
-            crate::ring::pool::give(v);
-        }
     }
 
     /// The next object id (program order), for trace events and fresh ciphertexts.

@@ -539,7 +539,7 @@ impl Evaluator {
                 return x.mul(y, ring);
             }
             let (q, p) = (x.q_count(), x.p_count());
-            let buf = self.ctx.take_scratch((q + p) * ring.n());
+            let buf = crate::ring::pool::take_scratch((q + p) * ring.n());
             let mut out = RnsPoly::from_scratch(ring, q, p, buf);
             x.mul_to(y, &mut out, ring)?;
             Ok(out)
@@ -598,7 +598,6 @@ impl Evaluator {
             let (k0, k1) = self.ctx.key_switch(&d2, key)?;
             parts[0].add_assign(&k0, ring)?;
             parts[1].add_assign(&k1, ring)?;
-            self.ctx.recycle(vec![d2, k0, k1]);
         }
         Ok(parts)
     }
@@ -843,7 +842,7 @@ impl Evaluator {
             c0.add_mapped_assign(&ct.parts[0], &map, ring)?;
             outs.push(self.fresh(vec![c0, c1], ct.scale, ct.slots));
         }
-        self.ctx.recycle(digits);
+        drop(digits);
         self.emit(t0, || {
             let mut inputs = vec![ct_ref(ct)];
             for (_, k, key) in &plan {

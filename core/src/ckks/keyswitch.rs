@@ -24,7 +24,7 @@ use super::keys::KeySwitchKey;
 use super::params::Level;
 use crate::error::{Error, Result};
 use crate::math::vecops::IndexMap;
-use crate::ring::{Automorphism, Eval, RnsPoly};
+use crate::ring::{pool, Automorphism, Eval, RnsPoly};
 use rayon::prelude::*;
 
 /// The limbs of two `Q_ℓ ∪ P` buffers as `(t, limb of a, limb of b)` tasks, the special-prime
@@ -54,7 +54,7 @@ impl CkksContext {
     fn modup_rows(&self, c: &RnsPoly<Eval>, plans: &LevelPlans) -> Result<Vec<u64>> {
         let ring = self.ring();
         let (n, q_count) = (ring.n(), c.q_count());
-        let mut rows = self.take_scratch(q_count * n);
+        let mut rows = pool::take_scratch(q_count * n);
         let ntt = ring.plans(q_count, 0);
         rows.par_chunks_mut(n)
             .enumerate()
@@ -127,7 +127,7 @@ impl CkksContext {
         let rows = self.modup_rows(c, plans)?;
         let mut out: Vec<RnsPoly<Eval>> = (0..dnum)
             .map(|_| {
-                RnsPoly::from_scratch(ring, q_count, np, self.take_scratch((q_count + np) * n))
+                RnsPoly::from_scratch(ring, q_count, np, pool::take_scratch((q_count + np) * n))
             })
             .collect();
         // Limb t of every digit, as one task; the special-prime limbs (every digit converted
@@ -143,15 +143,15 @@ impl CkksContext {
         tasks
             .into_par_iter()
             .try_for_each(|(t, mut limbs)| -> Result<()> {
-                let mut tmp = self.take_scratch(dnum * n);
+                let mut tmp = pool::take_scratch(dnum * n);
                 let ext = self.extend_limb(c, &rows, plans, t, &mut tmp)?;
                 for (dst, src) in limbs.iter_mut().zip(ext) {
                     dst.copy_from_slice(src);
                 }
-                self.give_scratch(tmp);
+                pool::give(tmp);
                 Ok(())
             })?;
-        self.give_scratch(rows);
+        pool::give(rows);
         Ok(out)
     }
 
@@ -217,9 +217,9 @@ impl CkksContext {
         let n = ring.n();
         // Every residue of the accumulators is written below.
         let mut acc0 =
-            RnsPoly::from_scratch(ring, q_count, np, self.take_scratch((q_count + np) * n));
+            RnsPoly::from_scratch(ring, q_count, np, pool::take_scratch((q_count + np) * n));
         let mut acc1 =
-            RnsPoly::from_scratch(ring, q_count, np, self.take_scratch((q_count + np) * n));
+            RnsPoly::from_scratch(ring, q_count, np, pool::take_scratch((q_count + np) * n));
         let ops = ring.vec_ops(q_count, np);
         let keys = &key.digits[..digits.len()];
         special_first(acc0.data_mut(), acc1.data_mut(), n, q_count)
@@ -258,24 +258,24 @@ impl CkksContext {
         let n = ring.n();
         let rows = self.modup_rows(c, plans)?;
         let mut acc0 =
-            RnsPoly::from_scratch(ring, q_count, np, self.take_scratch((q_count + np) * n));
+            RnsPoly::from_scratch(ring, q_count, np, pool::take_scratch((q_count + np) * n));
         let mut acc1 =
-            RnsPoly::from_scratch(ring, q_count, np, self.take_scratch((q_count + np) * n));
+            RnsPoly::from_scratch(ring, q_count, np, pool::take_scratch((q_count + np) * n));
         let ops = ring.vec_ops(q_count, np);
         let keys = &key.digits[..dnum];
         special_first(acc0.data_mut(), acc1.data_mut(), n, q_count)
             .into_par_iter()
             .try_for_each(|(t, o0, o1)| -> Result<()> {
-                let mut tmp = self.take_scratch(dnum * n);
+                let mut tmp = pool::take_scratch(dnum * n);
                 let x = self.extend_limb(c, &rows, plans, t, &mut tmp)?;
                 let kt = self.key_limb(q_count, t);
                 let kb: Vec<&[u64]> = keys.iter().map(|(b, _)| b.limb(kt)).collect();
                 let ka: Vec<&[u64]> = keys.iter().map(|(_, a)| a.limb(kt)).collect();
                 ops[t].dot2(&x, perm, &kb, &ka, o0, o1)?;
-                self.give_scratch(tmp);
+                pool::give(tmp);
                 Ok(())
             })?;
-        self.give_scratch(rows);
+        pool::give(rows);
         Ok((acc0, acc1))
     }
 
@@ -308,7 +308,7 @@ impl CkksContext {
         let ntt = ring.plans(q_count, np);
         let ops = ring.vec_ops(q_count, np);
         // Prepared rows of the P limbs: coefficient form times the conversion factors.
-        let mut rows: Vec<Vec<u64>> = xs.iter().map(|_| self.take_scratch(np * n)).collect();
+        let mut rows: Vec<Vec<u64>> = xs.iter().map(|_| pool::take_scratch(np * n)).collect();
         let p_limbs: Vec<(&RnsPoly<Eval>, usize, &mut [u64])> = rows
             .iter_mut()
             .zip(&xs)
@@ -323,7 +323,7 @@ impl CkksContext {
         // Every Q limb of every input: convert, transform, subtract and scale by P^{-1}.
         // Results in pool buffers (each call returns as many to the pool as it takes out, so
         // steady use allocates nothing).
-        let mut outs: Vec<Vec<u64>> = xs.iter().map(|_| self.take_scratch(q_count * n)).collect();
+        let mut outs: Vec<Vec<u64>> = xs.iter().map(|_| pool::take_scratch(q_count * n)).collect();
         let mut tasks: Vec<(usize, usize, &mut [u64])> = Vec::with_capacity(xs.len() * q_count);
         for (k, out) in outs.iter_mut().enumerate() {
             for (i, limb) in out.chunks_mut(n).enumerate() {
@@ -333,15 +333,14 @@ impl CkksContext {
         tasks
             .into_par_iter()
             .try_for_each(|(k, i, out)| -> Result<()> {
-                let mut tmp = self.take_scratch(n);
+                let mut tmp = pool::take_scratch(n);
                 conv.convert_prepared(&rows[k], n, i, &mut tmp)?;
                 ntt[i].forward(&mut tmp)?;
                 ops[i].sub_mul_scalar(xs[k].limb(i), &tmp, plans.p_inv[i].0, out)?;
-                self.give_scratch(tmp);
+                pool::give(tmp);
                 Ok(())
             })?;
-        rows.into_iter().for_each(|r| self.give_scratch(r));
-        self.recycle(xs);
+        rows.into_iter().for_each(pool::give);
         Ok(outs
             .into_iter()
             .map(|o| RnsPoly::from_scratch(ring, q_count, 0, o))
@@ -372,13 +371,6 @@ impl CkksContext {
                 expected: 2,
                 got: 0,
             }),
-        }
-    }
-
-    /// Returns decomposed digits (or any finished temporaries) to the scratch pool.
-    pub(crate) fn recycle(&self, polys: Vec<RnsPoly<Eval>>) {
-        for p in polys {
-            self.give_scratch(p.into_data());
         }
     }
 

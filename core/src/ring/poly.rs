@@ -303,11 +303,6 @@ impl<F: Form> RnsPoly<F> {
         }
     }
 
-    /// The residue buffer, for reuse.
-    pub(crate) fn into_data(mut self) -> Vec<u64> {
-        std::mem::take(&mut self.data)
-    }
-
     fn check_same_shape(&self, other: &Self, op: &'static str) -> Result<()> {
         if self.q_count != other.q_count || self.p_count != other.p_count || self.n != other.n {
             return Err(Error::ShapeMismatch {

@@ -184,6 +184,24 @@ pub(crate) fn take_empty(words: usize) -> Vec<u64> {
     v
 }
 
+/// A buffer of `words` words whose contents the caller overwrites in full (scratch space):
+/// a reused buffer is only cut or extended to length, not cleared first.
+pub(crate) fn take_scratch(words: usize) -> Vec<u64> {
+    if words < MIN_POOLED_WORDS {
+        return vec![0; words];
+    }
+    let Some(mut v) = lock().take(words) else {
+        // Zeroed pages straight from the allocator (no fill pass).
+        return vec![0; words];
+    };
+    if v.len() >= words {
+        v.truncate(words);
+    } else {
+        v.resize(words, 0);
+    }
+    v
+}
+
 /// A buffer holding a copy of `src`.
 pub(crate) fn take_copy(src: &[u64]) -> Vec<u64> {
     if src.len() < MIN_POOLED_WORDS {
@@ -227,6 +245,9 @@ mod tests {
         give(c);
         let e = take_empty(words);
         assert!(e.is_empty() && e.capacity() >= words);
+        give(e);
+        assert_eq!(take_scratch(words).len(), words);
+        assert_eq!(take_scratch(3).len(), 3);
         // Small requests are served whatever the pool holds.
         assert_eq!(take_zeroed(5), vec![0; 5]);
         assert_eq!(take_copy(&[1, 2, 3]), vec![1, 2, 3]);
